@@ -1,0 +1,280 @@
+"""The rule engine: tags each failure with a root-cause category, the rule and its evidence.
+
+Rules are data (logscan/knowledge/rules/*.toml, plus user files given with --rules, which come
+first). Precedence is one explicit order: user rules, provider rules, text rules, status-code
+fallbacks, then `unknown`; within a tier, higher priority first, then id. Regexes use the
+`regex` module with a per-match timeout, so a hostile line cannot stall a run.
+
+The engine classifies each distinct (event, direction, source, code, status, stage, relay,
+signature) once and joins the result back: its cost follows the number of distinct problems.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import regex
+
+from .errors import RuleError
+from .signature import signature_of
+
+TIERS = ("user", "provider", "text", "status")
+REGEX_TIMEOUT = 0.05  # seconds per search; a timed-out search counts as no match
+KEY_FIELDS = ("event", "direction", "source", "smtp_code", "enhanced_status", "smtp_stage", "relay_host", "signature")
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    family: str
+    title: str
+    description: str
+    remediation: tuple[str, ...]
+
+
+@dataclass
+class Rule:
+    id: str
+    category: str
+    title: str
+    tier: str = "text"
+    priority: int = 50
+    diagnostic: regex.Pattern | None = None
+    not_diagnostic: regex.Pattern | None = None
+    enhanced_status: tuple[str, ...] = ()
+    smtp_code: tuple[int, ...] = ()
+    event: tuple[str, ...] = ()
+    direction: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    stage: tuple[str, ...] = ()
+    relay_host: regex.Pattern | None = None
+    references: tuple[str, ...] = ()
+    examples_match: tuple[dict[str, Any], ...] = ()
+    examples_no_match: tuple[dict[str, Any], ...] = ()
+    origin: str = ""
+
+    def matches(self, rec: dict[str, Any]) -> str | None:
+        """The evidence (what matched) if this rule applies to the record, else None."""
+        evidence = []
+        if self.event and rec.get("event") not in self.event:
+            return None
+        if self.direction and rec.get("direction") not in self.direction:
+            return None
+        if self.source and rec.get("source") not in self.source:
+            return None
+        if self.stage and rec.get("smtp_stage") not in self.stage:
+            return None
+        if self.smtp_code:
+            if rec.get("smtp_code") not in self.smtp_code:
+                return None
+            evidence.append(f"smtp_code={rec.get('smtp_code')}")
+        if self.enhanced_status:
+            status = rec.get("enhanced_status") or ""
+            if not any(_status_matches(status, p) for p in self.enhanced_status):
+                return None
+            evidence.append(f"enhanced_status={status}")
+        if self.relay_host is not None:
+            if not _search(self.relay_host, rec.get("relay_host") or ""):
+                return None
+            evidence.append(f"relay_host={rec.get('relay_host')}")
+        sig = rec.get("signature") or ""
+        if self.diagnostic is not None:
+            m = _search(self.diagnostic, sig)
+            if not m:
+                return None
+            evidence.append(f"diagnostic contains {m.group(0)!r}")
+        if self.not_diagnostic is not None and _search(self.not_diagnostic, sig):
+            return None
+        if not evidence:
+            evidence.append(f"event={rec.get('event')}")
+        return "; ".join(evidence)
+
+
+def _status_matches(status: str, pattern: str) -> bool:
+    # "5.1.1" matches exactly (not 5.1.10); "5.1" matches any 5.1.x.
+    return status == pattern or (pattern.count(".") < 2 and status.startswith(pattern + "."))
+
+
+def _search(pattern: regex.Pattern, text: str):
+    try:
+        return pattern.search(text, timeout=REGEX_TIMEOUT)
+    except TimeoutError:
+        return None
+
+
+def _compile(text: str | None, where: str) -> regex.Pattern | None:
+    if not text:
+        return None
+    try:
+        return regex.compile(text, regex.IGNORECASE | regex.V0)
+    except regex.error as exc:
+        raise RuleError(f"{where}: bad regex {text!r}: {exc}") from exc
+
+
+def _tuple(value: Any) -> tuple:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+def _example(value: Any) -> dict[str, Any]:
+    return {"diagnostic": value} if isinstance(value, str) else dict(value)
+
+
+RULE_KEYS = {
+    "id", "category", "title", "tier", "priority", "diagnostic", "not_diagnostic", "enhanced_status",
+    "smtp_code", "event", "direction", "source", "stage", "relay_host", "references", "examples",
+    "description",
+}
+
+
+def load_rule_file(path: Path | str, text: str | None = None, tier_override: str | None = None) -> list[Rule]:
+    where = str(path)
+    try:
+        data = tomllib.loads(text if text is not None else Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleError(f"cannot read rule file {where}: {exc}") from exc
+    rules = []
+    for i, raw in enumerate(data.get("rule", [])):
+        here = f"{where}: rule #{i + 1} ({raw.get('id', 'no id')})"
+        unknown = set(raw) - RULE_KEYS
+        if unknown:
+            raise RuleError(f"{here}: unknown keys {sorted(unknown)}")
+        for key in ("id", "category", "title"):
+            if not raw.get(key):
+                raise RuleError(f"{here}: '{key}' is required")
+        tier = tier_override or raw.get("tier", "text")
+        if tier not in TIERS:
+            raise RuleError(f"{here}: tier must be one of {TIERS}")
+        examples = raw.get("examples", {})
+        rules.append(
+            Rule(
+                id=raw["id"],
+                category=raw["category"],
+                title=raw["title"],
+                tier=tier,
+                priority=int(raw.get("priority", 50)),
+                diagnostic=_compile(raw.get("diagnostic"), here),
+                not_diagnostic=_compile(raw.get("not_diagnostic"), here),
+                enhanced_status=_tuple(raw.get("enhanced_status")),
+                smtp_code=tuple(int(c) for c in _tuple(raw.get("smtp_code"))),
+                event=_tuple(raw.get("event")),
+                direction=_tuple(raw.get("direction")),
+                source=_tuple(raw.get("source")),
+                stage=_tuple(raw.get("stage")),
+                relay_host=_compile(raw.get("relay_host"), here),
+                references=_tuple(raw.get("references")),
+                examples_match=tuple(_example(e) for e in examples.get("match", [])),
+                examples_no_match=tuple(_example(e) for e in examples.get("no_match", [])),
+                origin=where,
+            )
+        )
+    return rules
+
+
+def load_categories() -> dict[str, Category]:
+    text = resources.files("logscan").joinpath("knowledge/categories.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return {
+        cid: Category(cid, c["family"], c["title"], c["description"], tuple(c["remediation"]))
+        for cid, c in data.items()
+    }
+
+
+def builtin_rule_texts() -> list[tuple[str, str]]:
+    folder = resources.files("logscan").joinpath("knowledge/rules")
+    return sorted(
+        (f"logscan/knowledge/rules/{p.name}", p.read_text(encoding="utf-8"))
+        for p in folder.iterdir()
+        if p.name.endswith(".toml")
+    )
+
+
+@dataclass
+class Verdict:
+    category: str
+    rule_id: str
+    evidence: str
+
+
+@dataclass
+class Engine:
+    rules: list[Rule]
+    categories: dict[str, Category]
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, user_rule_files: list[Path] | tuple = ()) -> Engine:
+        categories = load_categories()
+        rules: list[Rule] = []
+        for path in user_rule_files:
+            rules.extend(load_rule_file(path, tier_override="user"))
+        for name, text in builtin_rule_texts():
+            rules.extend(load_rule_file(name, text))
+        seen: set[str] = set()
+        for r in rules:
+            if r.id in seen:
+                raise RuleError(f"{r.origin}: rule id {r.id} is used twice")
+            seen.add(r.id)
+            if r.category not in categories:
+                raise RuleError(f"{r.origin}: rule {r.id} names unknown category {r.category!r}",
+                                hint="`logscan rules categories` lists them")
+        rules.sort(key=lambda r: (TIERS.index(r.tier), -r.priority, r.id))
+        return cls(rules, categories)
+
+    def classify(self, rec: dict[str, Any]) -> Verdict:
+        """Classify one record (fields of the failure table; `signature` is computed if absent)."""
+        if not rec.get("signature"):
+            rec = dict(rec, signature=signature_of(rec.get("diagnostic")))
+        for rule in self.rules:
+            evidence = rule.matches(rec)
+            if evidence is not None:
+                return Verdict(rule.category, rule.id, evidence)
+        return Verdict("unknown", "", "no rule matched")
+
+    def classify_table(self, table: pa.Table) -> pa.Table:
+        """Fill signature, category and rule_id; each distinct key is classified once."""
+        if table.num_rows == 0:
+            return table
+        diagnostics = table.column("diagnostic").to_pylist()
+        sig_of = {d: signature_of(d) for d in set(diagnostics)}
+        signatures = [sig_of[d] for d in diagnostics]
+        columns = [signatures if k == "signature" else table.column(k).to_pylist() for k in KEY_FIELDS]
+        verdicts: dict[tuple, Verdict] = {}
+        categories, rule_ids = [], []
+        for key in zip(*columns, strict=True):
+            v = verdicts.get(key)
+            if v is None:
+                v = verdicts[key] = self.classify(dict(zip(KEY_FIELDS, key, strict=True)))
+            categories.append(v.category)
+            rule_ids.append(v.rule_id or None)
+        self.stats = {"rows": table.num_rows, "distinct_keys": len(verdicts), "distinct_signatures": len(set(signatures))}
+        for name, values in (("signature", signatures), ("category", categories), ("rule_id", rule_ids)):
+            table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+        return table
+
+
+def example_failures(engine: Engine, only: set[Path] | None = None) -> list[str]:
+    """Every rule example the whole engine gets wrong: a `match` example classified by another
+    rule (or none), or a `no_match` example classified by this rule."""
+    wanted = {str(p) for p in only} if only else None
+    problems = []
+    for rule in engine.rules:
+        if wanted is not None and rule.origin not in wanted:
+            continue
+        for ex in rule.examples_match:
+            got = engine.classify(ex)
+            if got.rule_id != rule.id:
+                problems.append(f"{rule.id}: expected to classify {ex!r}, got {got.rule_id or 'unknown'}")
+        for ex in rule.examples_no_match:
+            got = engine.classify(ex)
+            if got.rule_id == rule.id:
+                problems.append(f"{rule.id}: must not classify {ex!r}")
+        if not rule.examples_match:
+            problems.append(f"{rule.id}: has no example that must match")
+    return problems

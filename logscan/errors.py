@@ -1,0 +1,37 @@
+"""logscan's own exceptions. Library code raises these; only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+
+class LogscanError(Exception):
+    """Base class. `hint` tells the user what to do next."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class UsageError(LogscanError):
+    """The command's arguments cannot work (bad zone, unknown format, bad output name)."""
+
+    exit_code = 2
+
+
+class NoInputError(LogscanError):
+    """No readable log file was found under the given paths."""
+
+    exit_code = 3
+
+
+class OutputError(LogscanError):
+    """An output could not be written (or would overwrite something without --force)."""
+
+    exit_code = 4
+
+
+class RuleError(LogscanError):
+    """A rule file is malformed."""
+
+    exit_code = 5

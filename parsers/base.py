@@ -1,0 +1,120 @@
+"""What every log-format parser provides, and the per-file bookkeeping they share.
+
+A parser turns lines into failure rows (dicts keyed by logscan.schema field names) and counts
+every line it is given as exactly one of: a failure, ignored (recognised, not a failure; for
+failure-looking lines with a stated reason) or unparsed (not understood: shown to the user).
+Parsers never classify root causes: that is the rule engine's job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from logscan.timestamps import StampConverter
+
+UNPARSED_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A real log line and what the parser must make of it (checked by tests/test_parser_samples.py).
+
+    line: the line itself, when it was written by the real software run here (sample_logs/);
+    ref: instead of the line, "<file>:<line number>" in ../shared/corpora (lines from public
+         projects are read from there, never copied into this repository);
+    expect: the fields of the single failure row the line must yield (a subset is enough);
+    ignore: the stated reason the line is deliberately not a failure ("" = plainly not one);
+    context: earlier lines (or refs) that set up correlation (queue id to sender, client, ...).
+    """
+
+    line: str | None = None
+    ref: str | None = None
+    expect: dict[str, Any] | None = None
+    ignore: str | None = None
+    context: tuple[str, ...] = ()
+
+
+@dataclass
+class FileStats:
+    path: str
+    format: str
+    lines: int = 0
+    failures: int = 0
+    ignored: int = 0
+    unparsed: int = 0
+    truncated_lines: int = 0
+    undecodable_chunks: int = 0
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
+    # Failure-looking lines that were deliberately not made into rows, by stated reason.
+    ignored_reasons: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "lines": self.lines,
+            "failures": self.failures,
+            "ignored": self.ignored,
+            "unparsed": self.unparsed,
+            "truncated_lines": self.truncated_lines,
+            "undecodable_chunks": self.undecodable_chunks,
+            "unparsed_examples": [{"line_no": n, "line": t} for n, t in self.unparsed_examples],
+            "ignored_reasons": dict(self.ignored_reasons),
+        }
+
+
+@dataclass
+class FileContext:
+    """What a parser needs to know about the file it is reading, and where its output goes."""
+
+    path: str
+    stamps: StampConverter
+    stats: FileStats
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def unparsed(self, line_no: int, line: str) -> None:
+        self.stats.unparsed += 1
+        if len(self.stats.unparsed_examples) < UNPARSED_EXAMPLES:
+            self.stats.unparsed_examples.append((line_no, line[:500]))
+
+    def ignored(self, reason: str | None = None) -> None:
+        self.stats.ignored += 1
+        if reason:
+            self.stats.ignored_reasons[reason] += 1
+
+    def emit(self, row: dict[str, Any], stamp: str, line_no: int, line: str) -> dict[str, Any]:
+        t, zone, inferred = self.stamps.convert(stamp)
+        row["time"] = t
+        row["time_zone"] = zone
+        row["year_inferred"] = inferred
+        row["source_file"] = self.path
+        row["line_no"] = line_no
+        row["line"] = line
+        self.rows.append(row)
+        self.stats.failures += 1
+        if t is not None:
+            if self.stats.first_time is None or t < self.stats.first_time:
+                self.stats.first_time = t
+            if self.stats.last_time is None or t > self.stats.last_time:
+                self.stats.last_time = t
+        return row
+
+
+class Parser(Protocol):
+    name: str
+    description: str
+    samples: tuple[Sample, ...]
+
+    def detect(self, lines: list[str]) -> float:
+        """Share (0..1) of these first lines of a file that look like this format."""
+
+    def new_state(self) -> Any:
+        """Correlation state, shared by the files of one scan (bounded in size)."""
+
+    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: Any) -> None:
+        """Parse consecutive lines; count each one in ctx.stats; append rows with ctx.emit."""

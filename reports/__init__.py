@@ -1,0 +1,1 @@
+"""Aggregation of the failure table into recurring problems, and the HTML report."""
