@@ -103,7 +103,7 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
         block = carry + data[:cut]
         carry = data[cut + 1 :]
         lines = _decode(block, stats).split("\n")
-        if len(block) > MAX_LINE_CHARS:
+        if max(map(len, lines)) > MAX_LINE_CHARS:
             for i, line in enumerate(lines):
                 if len(line) > MAX_LINE_CHARS:
                     lines[i] = line[:MAX_LINE_CHARS]

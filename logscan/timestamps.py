@@ -59,73 +59,84 @@ def load_zone(name: str | None) -> tuple[ZoneInfo, str]:
         ) from exc
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(t: datetime) -> int:
+    return (t - EPOCH) // timedelta(microseconds=1)
+
+
 class StampConverter:
-    """Converts the stamps of one file to UTC; caches by stamp text (many lines share a second)."""
+    """Converts the stamps of one file to UTC epoch microseconds.
+
+    Classic stamps are converted per hour (cached: "Nov  1 00"), then minutes and seconds are
+    added, since zone offsets change on the hour; RFC 3339 stamps carry their own offset.
+    """
 
     def __init__(self, anchor: datetime, zone: ZoneInfo, zone_name: str, fixed_year: int | None = None):
         self.anchor = anchor.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
         self.zone = zone
         self.assumed = f"assumed:{zone_name}"
         self.fixed_year = fixed_year
-        self._cache: dict[str, tuple[datetime | None, str | None, bool]] = {}
+        self._hours: dict[str, int | None] = {}
 
-    def convert(self, stamp: str) -> tuple[datetime | None, str | None, bool]:
-        """Return (utc time, zone note, year inferred); (None, None, False) when unreadable."""
-        hit = self._cache.get(stamp)
-        if hit is None:
-            hit = self._convert(stamp)
-            if len(self._cache) > 100_000:
-                self._cache.clear()
-            self._cache[stamp] = hit
-        return hit
-
-    def _convert(self, stamp: str) -> tuple[datetime | None, str | None, bool]:
+    def convert(self, stamp: str) -> tuple[int | None, str | None, bool]:
+        """Return (UTC epoch microseconds, zone note, year inferred); (None, None, False) if unreadable."""
         if stamp[:1].isdigit():
             return self._iso(stamp)
-        return self._classic(stamp)
+        parts = stamp.split()
+        if len(parts) != 3 or len(parts[2]) < 8:
+            return None, None, False
+        hour_key = f"{parts[0]} {parts[1]} {parts[2][:2]}"
+        base = self._hours.get(hour_key, -1)
+        if base == -1:
+            base = self._classic_hour(parts[0], parts[1], parts[2][:2])
+            if len(self._hours) > 50_000:
+                self._hours.clear()
+            self._hours[hour_key] = base
+        if base is None:
+            return None, None, False
+        try:
+            mm, ss = int(parts[2][3:5]), int(parts[2][6:8])
+            frac = parts[2][9:]
+            micro = int((frac + "000000")[:6]) if frac else 0
+        except ValueError:
+            return None, None, False
+        if not (0 <= mm < 60 and 0 <= ss < 61):
+            return None, None, False
+        return base + (mm * 60 + ss) * 1_000_000 + micro, self.assumed, True
 
-    def _iso(self, stamp: str):
+    def _iso(self, stamp: str) -> tuple[int | None, str | None, bool]:
         try:
             t = datetime.fromisoformat(stamp)
         except ValueError:
             return None, None, False
         if t.tzinfo is None:
-            return t.replace(tzinfo=self.zone).astimezone(UTC), self.assumed, False
+            return _micros(t.replace(tzinfo=self.zone)), self.assumed, False
         off = t.utcoffset() or timedelta(0)
         sign = "-" if off < timedelta(0) else "+"
         minutes = abs(int(off.total_seconds())) // 60
-        return t.astimezone(UTC), f"{sign}{minutes // 60:02d}:{minutes % 60:02d}", False
+        return _micros(t), f"{sign}{minutes // 60:02d}:{minutes % 60:02d}", False
 
-    def _classic(self, stamp: str):
-        # "Nov  1 00:00:00", "Mar 7 02:09:33", optionally with a fraction.
-        parts = stamp.split()
-        if len(parts) != 3 or parts[0] not in MONTHS:
-            return None, None, False
+    def _classic_hour(self, mon: str, day: str, hour: str) -> int | None:
         try:
-            month, day = MONTHS[parts[0]], int(parts[1])
-            hms, _, frac = parts[2].partition(".")
-            hh, mm, ss = (int(x) for x in hms.split(":"))
-            micro = int((frac + "000000")[:6]) if frac else 0
-        except ValueError:
-            return None, None, False
-        year = self.fixed_year or self._infer_year(month, day, hh, mm, ss)
-        if month == 2 and day == 29:
+            month, d, hh = MONTHS[mon], int(day), int(hour)
+        except (KeyError, ValueError):
+            return None
+        year = self.fixed_year or self._infer_year(month, d, hh)
+        if month == 2 and d == 29:
             while not calendar.isleap(year):
                 year -= 1
         try:
-            naive = datetime(year, month, day, hh, mm, ss, micro)
+            naive = datetime(year, month, d, hh)
         except ValueError:
-            return None, None, False
-        return naive.replace(tzinfo=self.zone).astimezone(UTC), self.assumed, True
+            return None
+        return _micros(naive.replace(tzinfo=self.zone))
 
-    def _infer_year(self, month: int, day: int, hh: int, mm: int, ss: int) -> int:
-        year = self.anchor.year
-        if (month, day, hh, mm, ss) > (
-            self.anchor.month,
-            self.anchor.day,
-            self.anchor.hour,
-            self.anchor.minute,
-            self.anchor.second,
-        ):
-            year -= 1
-        return year
+    def _infer_year(self, month: int, day: int, hour: int) -> int:
+        a = self.anchor
+        return a.year - 1 if (month, day, hour) > (a.month, a.day, a.hour) else a.year
+
+
+def to_datetime(micros: int | None) -> datetime | None:
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)

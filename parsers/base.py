@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
 from logscan.timestamps import StampConverter
@@ -45,10 +44,11 @@ class FileStats:
     failures: int = 0
     ignored: int = 0
     unparsed: int = 0
+    read_error: str | None = None
     truncated_lines: int = 0
     undecodable_chunks: int = 0
-    first_time: datetime | None = None
-    last_time: datetime | None = None
+    first_time: int | None = None  # UTC epoch microseconds
+    last_time: int | None = None
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     # Failure-looking lines that were deliberately not made into rows, by stated reason.
     ignored_reasons: Counter = field(default_factory=Counter)
@@ -61,6 +61,7 @@ class FileStats:
             "failures": self.failures,
             "ignored": self.ignored,
             "unparsed": self.unparsed,
+            "read_error": self.read_error,
             "truncated_lines": self.truncated_lines,
             "undecodable_chunks": self.undecodable_chunks,
             "unparsed_examples": [{"line_no": n, "line": t} for n, t in self.unparsed_examples],
@@ -82,10 +83,10 @@ class FileContext:
         if len(self.stats.unparsed_examples) < UNPARSED_EXAMPLES:
             self.stats.unparsed_examples.append((line_no, line[:500]))
 
-    def ignored(self, reason: str | None = None) -> None:
-        self.stats.ignored += 1
-        if reason:
-            self.stats.ignored_reasons[reason] += 1
+    def ignored(self, reason: str) -> None:
+        """Count a failure-looking line that is deliberately not a row, by its stated reason.
+        (Plain ignored lines are not counted one by one: ignored = lines - failures - unparsed.)"""
+        self.stats.ignored_reasons[reason] += 1
 
     def emit(self, row: dict[str, Any], stamp: str, line_no: int, line: str) -> dict[str, Any]:
         t, zone, inferred = self.stamps.convert(stamp)

@@ -1,5 +1,9 @@
 """Postfix (syslog, maillog_file or journal export) to failure rows.
 
+Patterns use the standard `re` module: every quantifier is bounded or anchored, so a hostile
+line costs at most linear-times-a-constant, and `re` is 2-4 times faster than `regex` on this hot
+path (measured on this machine). User-supplied rule patterns use `regex` with timeouts.
+
 Message formats were read from Postfix's source (smtp_proto.c, smtp_connect.c, smtp_sasl_glue.c,
 smtpd.c, smtpd_check.c, cleanup_milter.c, qmgr_active.c, tls_client.c/tls_server.c) and every
 pattern has real lines below: from the real Postfix 3.7 run here (sample_logs/postfix/, made by
@@ -12,9 +16,8 @@ forgotten at `removed`; the table is capped (oldest first out), so memory does n
 
 from __future__ import annotations
 
+import re
 from typing import Any
-
-import regex
 
 from logscan.parsers.base import FileContext, Sample
 from logscan.parsers.syslog import PREFIX
@@ -29,43 +32,50 @@ KNOWN_DAEMONS = DELIVERY_DAEMONS | frozenset(
     "showq flush postlogd postmap postconf spawn postmulti postlog".split()
 )
 
-# Short queue ids are upper-case hex; long ones (enable_long_queue_ids) use a base-52 alphabet
-# without vowels with a 'z' separator: 4gsCYX4htvz8sXF. Words like "warning" never match.
-QUEUE_ID = regex.compile(r"([0-9A-F]{5,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{6,20}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,20}): ")
+# Queue ids: short ones are upper-case hex (0F5383D), long ones (enable_long_queue_ids) mix
+# cases and digits (4gsCYX4htvz8sXF). The parse loop takes "<alnum, 5-20 chars, not all
+# lower case, not NOQUEUE>: " as a queue id, so words like "warning: " never pass.
+MONTHS = frozenset("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())
+# Lines without a queue id that can be failures (or failure details to count with a reason).
+INTERESTING_UNQUEUED = (
+    "warning: ", "fatal: ", "panic: ", "error: ", "SSL_accept error", "connect to ", "SSL_connect error",
+    "certificate verification failed", "server certificate verification failed", "lost connection after ",
+    "timeout after ", "too many errors after ",
+)
 
 # smtp/lmtp/local/...: "to=<r>, [orig_to=<o>, ]relay=..., delay=..., delays=..., dsn=X.Y.Z, status=S (text)"
-DELIVERY = regex.compile(
+DELIVERY = re.compile(
     r"to=<(?P<rcpt>[^>]{0,512})>, (?:orig_to=<(?P<orig>[^>]{0,512})>, )?relay=(?P<relay>[^,]{0,300}), "
     r"(?:[a-z_]{1,20}=[^,]{0,100}, ){0,6}dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), status=(?P<status>[\w-]{1,40})"
     r"(?: \((?P<text>.*?)\)?)?$"  # a line cut inside the text still parses
 )
 # qmgr: "from=<s>, size=n, nrcpt=n (queue active)" / "from=<s>, status=expired, returned to sender"
-QMGR_FROM = regex.compile(r"from=<(?P<sender>[^>]{0,512})>, (?:size=(?P<size>\d{1,15}), nrcpt=|status=(?P<status>expired))")
+QMGR_FROM = re.compile(r"from=<(?P<sender>[^>]{0,512})>, (?:size=(?P<size>\d{1,15}), nrcpt=|status=(?P<status>expired))")
 # smtpd: "client=host[ip]:port, sasl_method=PLAIN, sasl_username=u" (orig_client= with XCLIENT)
-CLIENT = regex.compile(
+CLIENT = re.compile(
     r"client=(?P<client>[^,\s]{1,400})(?:, sasl_method=[^,\s]{1,40})?(?:, sasl_username=(?P<user>[^,]{0,320}))?"
 )
 # smtpd/cleanup/postscreen: "reject: RCPT from host[ip]:port: 550 5.1.1 <x>: text; from=<s> to=<r> proto=ESMTP helo=<h>"
-REJECT = regex.compile(
+REJECT = re.compile(
     r"(?P<action>reject|milter-reject|proxy-reject): (?P<cmd>[A-Z][A-Z-]{1,20}) from (?P<client>[^\s:\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?): (?P<text>.*)$"
 )
 # cleanup header/body checks: "reject: header Subject: x from host[ip]; from=<s> to=<r> proto=ESMTP helo=<h>: 5.7.1 text"
-CHECK_REJECT = regex.compile(
-    r"reject: (?P<what>header|body|mime-header|nested-header) .{0,4000}? from (?P<client>[^\s;]{0,300}\[[^\]\s]{1,64}\])"
-    r"(?:; from=<(?P<sender>[^>]{0,512})> to=<(?P<rcpt>[^>]{0,512})>)?.{0,600}?: (?P<text>\d\.\d{1,3}\.\d{1,3} .*|[45]\d\d .*)$"
+CHECK_REJECT = re.compile(
+    r"reject: (?P<what>header|body|mime-header|nested-header) (?P<content>.*) from (?P<client>[^\s;\[]{0,300}\[[^\]\s]{1,64}\])"
+    r"; from=<(?P<sender>[^>]{0,512})> to=<(?P<rcpt>[^>]{0,512})>(?: proto=\S{1,20})?(?: helo=<[^>]{0,300}>)?: (?P<text>.*)$"
 )
 # smtpd writes "; from=<s> to=<r> proto=ESMTP helo=<h>"; postscreen separates them with commas.
-ENVELOPE = regex.compile(
+ENVELOPE = re.compile(
     r"; from=<(?P<sender>[^>]{0,512})>(?:,? to=<(?P<rcpt>[^>]{0,512})>)?(?:,? proto=[^\s,]{1,20})?(?:,? helo=<[^>]{0,300}>)?$"
 )
-SASL_FAIL = regex.compile(
+SASL_FAIL = re.compile(
     r"(?P<client>[^\s\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?): SASL (?P<mech>[\w-]{1,40}) authentication failed: ?"
     r"(?P<text>.*?)(?:, sasl_username=(?P<user>.{0,320}))?$"
 )
-SSL_ACCEPT = regex.compile(r"SSL_accept error from (?P<client>[^\s\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?): (?P<text>.*)$")
-SAID = regex.compile(r"host (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\]) (?:said|refused to talk to me): (?P<reply>.*)$")
-IN_REPLY_TO = regex.compile(r" \(in reply to (?P<cmd>[^)]{1,40}) command\)$")
-WHILE = regex.compile(r" (?:with|to) (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?) (?:timed out )?while (?P<what>[^(]{1,80})")
+SSL_ACCEPT = re.compile(r"SSL_accept error from (?P<client>[^\s\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?): (?P<text>.*)$")
+SAID = re.compile(r"host (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\]) (?:said|refused to talk to me): (?P<reply>.*)$")
+IN_REPLY_TO = re.compile(r" \(in reply to (?P<cmd>[^)]{1,40}) command\)$")
+WHILE = re.compile(r" (?:with|to) (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?) (?:timed out )?while (?P<what>[^(]{1,80})")
 
 # What a Postfix "while ..." clause or a status text says about the SMTP stage.
 WHILE_STAGE = (
@@ -99,7 +109,7 @@ def explain_status_text(text: str) -> dict[str, Any]:
     if body.startswith("SASL authentication failed; server "):
         # smtp_sasl_glue.c: "SASL authentication failed; server %s said: %s"
         out["smtp_stage"] = "AUTH"
-        m = regex.search(r"server (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\]) said: (?P<reply>.*)$", body)
+        m = re.search(r"server (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\]) said: (?P<reply>.*)$", body)
         if m:
             out["relay"] = m.group("relay")
             body = m.group("reply")
@@ -129,7 +139,7 @@ def explain_status_text(text: str) -> dict[str, Any]:
         out["smtp_stage"] = "DNS" if "Name service" in body or "Host or domain" in body else None
     elif "TLS" in body or "certificate" in body:
         out["smtp_stage"] = "STARTTLS"
-        m = regex.search(r"host (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\])", body)
+        m = re.search(r"host (?P<relay>[^\s\[]{0,300}\[[^\]\s]{1,64}\])", body)
         if m:
             out["relay"] = m.group("relay")
     else:
@@ -141,16 +151,28 @@ def explain_status_text(text: str) -> dict[str, Any]:
 
 
 class PostfixState:
-    """Queue-id correlation for one scan, bounded in size."""
+    """Queue-id correlation for one scan, bounded in size.
+
+    Context lines are stored raw (the text after "QID: ") and decoded only when a failure of
+    that queue id needs them: most messages never fail, so most context is never decoded.
+    """
 
     MAX_QUEUE_IDS = 200_000
 
     def __init__(self) -> None:
-        self.queue: dict[tuple[str, str], dict[str, Any]] = {}
+        # Keyed by queue id alone: ids are unique on a host over months, and a clash between two
+        # hosts read in one scan would need the same id within the same queue lifetime.
+        self.queue: dict[str, dict[str, Any]] = {}
+        self.daemon_cache: dict[str, str] = {}  # "postfix/smtp[4300]" -> "smtp" ("" = not Postfix)
         # Last TLS failure row per (host, pid): the "TLS library problem" line after it adds the reason.
         self.last_tls_row: dict[tuple[str, str], dict[str, Any]] = {}
+        # Set when this state parses a later byte range of a file in parallel with the ranges
+        # before it: rows whose context may lie in those ranges are marked "_pending", and
+        # removals of queue ids it never saw are remembered for merge_state.
+        self.split_range = False
+        self.orphan_removed: set[str] = set()
 
-    def get(self, key: tuple[str, str]) -> dict[str, Any]:
+    def get(self, key: str) -> dict[str, Any]:
         q = self.queue.get(key)
         if q is None:
             if len(self.queue) >= self.MAX_QUEUE_IDS:
@@ -161,7 +183,59 @@ class PostfixState:
         return q
 
 
-CORRELATED = ("sender", "size", "message_id", "client_host", "client_ip", "sasl_username")
+def correlated(info: dict[str, Any] | None) -> dict[str, Any]:
+    """Decode the raw context lines of one queue id into failure-table fields."""
+    out: dict[str, Any] = {}
+    if not info:
+        return out
+    raw = info.get("clie")
+    if raw is not None:
+        c = CLIENT.match(raw)
+        if c:
+            out["client_host"], out["client_ip"], _ = host_ip_port(c.group("client"))
+            out["sasl_username"] = c.group("user")
+    raw = info.get("mess")
+    if raw is not None:
+        mid = raw[11:].strip()
+        if mid.startswith("<") and mid.endswith(">"):
+            mid = mid[1:-1]
+        out["message_id"] = mid or None
+    raw = info.get("from")
+    if raw is not None:
+        f = QMGR_FROM.match(raw)
+        if f:
+            out["sender"] = f.group("sender")
+            if f.group("size"):
+                out["size"] = int(f.group("size"))
+    raw = info.get("uid=")
+    if raw is not None and "sender" not in out:
+        i = raw.find(" from=<")  # pickup: "uid=0 from=<root>"
+        if i > 0:
+            out["sender"] = raw[i + 7:].rstrip(">")
+    return out
+
+
+# First four characters of the context lines kept per queue id (smtpd client=, cleanup
+# message-id=, qmgr from=, pickup uid=) and of qmgr's "removed".
+CONTEXT_KINDS = frozenset({"clie", "mess", "from", "uid=", "remo"})
+
+
+# Context lines that say where a message came from; a failure without any of them in this
+# range may find them in an earlier range (parallel parsing).
+ORIGIN_KINDS = frozenset({"clie", "from", "uid="})
+LAST_DEFERRAL_FIELDS = ("recipient", "recipient_domain", "relay_host", "relay_ip", "relay_port", "smtp_code",
+                        "enhanced_status", "smtp_stage")
+
+
+def _expired_detail(last: dict[str, Any] | None) -> dict[str, Any]:
+    last = last or {}
+    out = {k: last.get(k) for k in LAST_DEFERRAL_FIELDS}
+    out["diagnostic"] = (
+        f"message expired in the queue; last deferral: {last['diagnostic']}"
+        if last.get("diagnostic")
+        else "message expired in the queue (returned to sender); no deferral reason in the logs read"
+    )
+    return out
 
 
 class PostfixParser:
@@ -191,33 +265,76 @@ class PostfixParser:
         return PostfixState()
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: PostfixState) -> None:
-        prefix_match = PREFIX.match
-        daemon_of = self._daemon
-        for offset, line in enumerate(lines):
-            line_no = first_line_no + offset
-            m = prefix_match(line)
-            if m is None:
+        # The hot loop splits "<stamp> <host> <prog>[<pid>]: <msg>" with str.find rather than a
+        # regex (measured three times faster). Lines are only counted here when they are
+        # failures or unparsed; the pipeline derives ignored = lines - failures - unparsed.
+        daemons = state.daemon_cache
+        queue = state.queue
+        # Successful deliveries and smtpd's (dis)connect notes are most of a busy log: one C-level
+        # pass drops them before the per-line work (they count as ignored).
+        candidates = [(i, x) for i, x in enumerate(lines) if "status=sent " not in x and "connect from " not in x]
+        for offset, line in candidates:
+            colon = line.find(": ")
+            if colon < 0 or not (line[:3] in MONTHS or line[:4].isdigit()):
                 if line.strip():
-                    ctx.unparsed(line_no, line)
-                else:
-                    ctx.ignored()
+                    ctx.unparsed(first_line_no + offset, line)
                 continue
-            daemon = daemon_of(m.group("prog"))
+            # Fast path for context lines (about half of a log): "QID: client=", "QID: message-id=",
+            # "QID: from=<", "QID: uid=", "QID: removed". Stored raw; decoded only if QID fails.
+            c = line.find(": ", colon + 2)
+            if colon + 7 <= c <= colon + 22 and line[c + 2:c + 6] in CONTEXT_KINDS:
+                qid = line[colon + 2:c]
+                if qid.isalnum() and not qid.islower() and not line.endswith("status=expired, returned to sender"):
+                    kind = line[c + 2:c + 6]
+                    if kind == "remo":
+                        if queue.pop(qid, None) is None and state.split_range:
+                            state.orphan_removed.add(qid)
+                    else:
+                        info = queue.get(qid)
+                        if info is None:
+                            info = state.get(qid)
+                        info[kind] = line[c + 2:]
+                    continue
+            tag_start = line.rfind(" ", 0, colon)
+            host_start = line.rfind(" ", 0, tag_start) if tag_start > 0 else -1
+            if host_start <= 0:
+                ctx.unparsed(first_line_no + offset, line)
+                continue
+            tag = line[tag_start + 1:colon]
+            daemon = daemons.get(tag)
             if daemon is None:
-                ctx.ignored()  # another program in the same mail log (dovecot, opendkim, ...)
-                continue
-            msg = line[m.end():]
-            host = m.group("host")
-            q = QUEUE_ID.match(msg)
-            if q is not None:
-                self._queued(daemon, q.group(1), msg[q.end():], m, host, line, line_no, ctx, state)
-            elif msg.startswith("NOQUEUE: "):
-                self._reject(msg[9:], None, m, host, line, line_no, ctx, state)
-            else:
-                self._unqueued(daemon, msg, m, host, line, line_no, ctx, state)
+                bracket = tag.find("[")
+                prog = tag[:bracket] if bracket > 0 else tag
+                daemon = self._daemon(prog) or ""
+                if len(daemons) > 20_000:
+                    daemons.clear()
+                daemons[tag] = daemon
+            if not daemon:
+                continue  # another program in the same mail log (dovecot, opendkim, ...)
+            msg = line[colon + 2:]
+            c = msg.find(": ")
+            if 5 <= c <= 20:
+                qid = msg[:c]
+                if qid.isalnum() and not qid.islower() and qid != "NOQUEUE":
+                    self._queued(daemon, qid, msg[c + 2:], self._prefix(line, host_start, tag_start, tag),
+                                 line[host_start + 1:tag_start], line, first_line_no + offset, ctx, state)
+                    continue
+            if msg.startswith("NOQUEUE: "):
+                self._reject(msg[9:], None, self._prefix(line, host_start, tag_start, tag),
+                             line[host_start + 1:tag_start], line, first_line_no + offset, ctx, state)
+            elif msg.startswith(INTERESTING_UNQUEUED):
+                self._unqueued(daemon, msg, self._prefix(line, host_start, tag_start, tag),
+                               line[host_start + 1:tag_start], line, first_line_no + offset, ctx, state)
+
+    @staticmethod
+    def _prefix(line: str, host_start: int, tag_start: int, tag: str) -> tuple[str, str, str, str]:
+        bracket = tag.find("[")
+        if bracket > 0:
+            return line[:host_start], line[host_start + 1:tag_start], tag[:bracket], tag[bracket + 1:-1]
+        return line[:host_start], line[host_start + 1:tag_start], tag, ""
 
     # --- lines with a queue id -------------------------------------------------------------
-    def _queued(self, daemon, qid, rest, m, host, line, line_no, ctx, state) -> None:
+    def _queued(self, daemon, qid, rest, p, host, line, line_no, ctx, state) -> None:
         if daemon in DELIVERY_DAEMONS and rest.startswith("to=<"):
             d = DELIVERY.match(rest)
             if d is None:
@@ -225,56 +342,25 @@ class PostfixParser:
                 return
             status = d.group("status")
             if status == "sent" or status == "deliverable":
-                ctx.ignored()
                 return
-            self._delivery_failure(daemon, qid, d, m, host, line, line_no, ctx, state)
+            self._delivery_failure(daemon, qid, d, p, host, line, line_no, ctx, state)
             return
-        if rest.startswith("client="):
-            c = CLIENT.match(rest)
-            if c:
-                chost, cip, _ = host_ip_port(c.group("client"))
-                info = state.get((host, qid))
-                info["client_host"], info["client_ip"] = chost, cip
-                if c.group("user"):
-                    info["sasl_username"] = c.group("user")
-            ctx.ignored()
-            return
-        if rest.startswith("message-id="):
-            mid = rest[11:].strip()
-            if mid.startswith("<") and mid.endswith(">"):
-                mid = mid[1:-1]
-            state.get((host, qid))["message_id"] = mid or None
-            ctx.ignored()
-            return
-        if rest.startswith("from=<"):
-            f = QMGR_FROM.match(rest)
-            if f is None:
-                ctx.ignored()
+        kind = rest[:4]
+        if kind in CONTEXT_KINDS:
+            if kind == "remo":
+                if rest == "removed":
+                    state.queue.pop(qid, None)
                 return
-            info = state.get((host, qid))
-            info["sender"] = f.group("sender")
-            if f.group("size"):
-                info["size"] = int(f.group("size"))
-            if f.group("status") == "expired":
-                self._expired(qid, info, m, host, line, line_no, ctx)
-            else:
-                ctx.ignored()
-            return
-        if rest.startswith("uid="):  # pickup: "uid=0 from=<root>"
-            i = rest.find(" from=<")
-            if i > 0:
-                state.get((host, qid))["sender"] = rest[i + 7:].rstrip(">")
-            ctx.ignored()
-            return
-        if rest == "removed":
-            state.queue.pop((host, qid), None)
-            ctx.ignored()
+            info = state.get(qid)
+            info[kind] = rest
+            if kind == "from" and rest.endswith("status=expired, returned to sender"):
+                self._expired(qid, info, p, host, line, line_no, ctx, state)
             return
         if rest.startswith(("reject: ", "milter-reject: ", "proxy-reject: ")):
             if daemon == "cleanup" and rest.startswith("reject: ") and CHECK_REJECT.match(rest):
-                self._check_reject(qid, rest, m, host, line, line_no, ctx, state)
+                self._check_reject(qid, rest, p, host, line, line_no, ctx, state)
             else:
-                self._reject(rest, qid, m, host, line, line_no, ctx, state)
+                self._reject(rest, qid, p, host, line, line_no, ctx, state)
             return
         if rest.startswith("lost connection with ") or rest.startswith("conversation with "):
             # smtp_proto.c logs this with the queue id after the recipients already have their
@@ -285,16 +371,14 @@ class PostfixParser:
             # "QID: host X said: 450 ..." without status= appears when the session goes on to the
             # next MX: the recipient's final status= line carries the outcome.
             ctx.ignored("per-host reply before the final status= line of the same queue id")
-            return
-        ctx.ignored()
 
-    def _delivery_failure(self, daemon, qid, d, m, host, line, line_no, ctx, state) -> None:
+    def _delivery_failure(self, daemon, qid, d, p, host, line, line_no, ctx, state) -> None:
         status = d.group("status")
         text = d.group("text") or ""
         event = {"deferred": "deferred", "bounced": "bounced", "expired": "expired"}.get(status)
         if event is None:
             event = "undeliverable" if status.startswith("undeliverable") else "bounced"
-        info = state.get((host, qid))
+        info = state.get(qid)
         relay_field = d.group("relay")
         ex = explain_status_text(text)
         relay = ex.get("relay") if relay_field in ("none", "") else relay_field
@@ -303,7 +387,7 @@ class PostfixParser:
         row = {
             "host": host,
             "source": NAME,
-            "program": m.group("prog"),
+            "program": p[2],
             "event": event,
             "direction": "local" if daemon in ("local", "virtual", "pipe") else "outbound",
             "queue_id": qid,
@@ -317,45 +401,65 @@ class PostfixParser:
             "smtp_stage": ex.get("smtp_stage"),
             "diagnostic": ex.get("diagnostic") or text,
         }
-        for k in CORRELATED:
-            row[k] = info.get(k)
-        ctx.emit(row, m.group("stamp"), line_no, line)
+        row.update(correlated(info))
+        if state.split_range and not info.keys() & ORIGIN_KINDS:
+            row["_pending"] = qid
+        ctx.emit(row, p[0], line_no, line)
         if event == "deferred":
             info["last_deferral"] = row
 
-    def _expired(self, qid, info, m, host, line, line_no, ctx) -> None:
+    def _expired(self, qid, info, p, host, line, line_no, ctx, state) -> None:
         # qmgr_active.c: "from=<%s>, status=expired, returned to sender". The reason is the last
         # deferral of the same queue id, when it is in what we read.
-        last = info.get("last_deferral") or {}
         row = {
             "host": host,
             "source": NAME,
-            "program": m.group("prog"),
+            "program": p[2],
             "event": "expired",
             "direction": "outbound",
             "queue_id": qid,
         }
-        for k in ("recipient", "recipient_domain", "relay_host", "relay_ip", "relay_port", "smtp_code",
-                  "enhanced_status", "smtp_stage"):
-            row[k] = last.get(k)
-        row["diagnostic"] = (
-            f"message expired in the queue; last deferral: {last['diagnostic']}"
-            if last.get("diagnostic")
-            else "message expired in the queue (returned to sender); no deferral reason in the logs read"
-        )
-        for k in CORRELATED:
-            row[k] = info.get(k)
-        ctx.emit(row, m.group("stamp"), line_no, line)
+        row.update(_expired_detail(info.get("last_deferral")))
+        row.update(correlated(info))
+        if state.split_range and "last_deferral" not in info:
+            row["_pending"] = qid
+        ctx.emit(row, p[0], line_no, line)
 
-    def _reject(self, rest, qid, m, host, line, line_no, ctx, state) -> None:
+    # --- parallel ranges of one file (see logscan/pipeline.py) --------------------------------
+    def resolve_pending(self, rows: list[dict[str, Any]], earlier: PostfixState) -> None:
+        """Complete rows of a later range with the context the earlier ranges left in `earlier`."""
+        for row in rows:
+            qid = row.pop("_pending", None)
+            info = earlier.queue.get(qid) if qid else None
+            if not info:
+                continue
+            fill = correlated(info)
+            if row["event"] == "expired" and not row.get("recipient"):
+                fill.update(_expired_detail(info.get("last_deferral")))
+                row["diagnostic"] = fill.pop("diagnostic")
+            for k, v in fill.items():
+                if row.get(k) is None:
+                    row[k] = v
+
+    def merge_state(self, into: PostfixState, later: PostfixState) -> None:
+        """Carry a later range's correlation state into the state of the ranges before it."""
+        for qid in later.orphan_removed:
+            into.queue.pop(qid, None)
+        for qid, info in later.queue.items():
+            have = into.queue.get(qid)
+            if have is None:
+                into.get(qid).update(info)
+            else:
+                have.update(info)
+        into.last_tls_row.update(later.last_tls_row)
+
+    def _reject(self, rest, qid, p, host, line, line_no, ctx, state) -> None:
         r = REJECT.match(rest)
         if r is None:
             if rest.startswith(("reject_warning: ", "discard: ", "filter: ", "hold: ", "redirect ", "warn: ")):
                 ctx.ignored("smtpd access action that is not a rejection (warning, discard, filter, hold)")
             elif rest.startswith(("reject: ", "milter-reject: ")):
                 ctx.unparsed(line_no, line)
-            else:
-                ctx.ignored()
             return
         text = r.group("text")
         sender = rcpt = None
@@ -365,11 +469,11 @@ class PostfixParser:
             text = text[: e.start()]
         chost, cip, _ = host_ip_port(r.group("client"))
         code, enh = split_reply(text)
-        info = state.queue.get((host, qid)) if qid else None
+        info = correlated(state.queue.get(qid)) if qid else None
         row = {
             "host": host,
             "source": NAME,
-            "program": m.group("prog"),
+            "program": p[2],
             "event": "rejected",
             "direction": "inbound",
             "queue_id": qid,
@@ -386,19 +490,19 @@ class PostfixParser:
         if info:
             for k in ("message_id", "size", "sasl_username"):
                 row[k] = info.get(k)
-        ctx.emit(row, m.group("stamp"), line_no, line)
+        ctx.emit(row, p[0], line_no, line)
 
-    def _check_reject(self, qid, rest, m, host, line, line_no, ctx, state) -> None:
+    def _check_reject(self, qid, rest, p, host, line, line_no, ctx, state) -> None:
         r = CHECK_REJECT.match(rest)
         chost, cip, _ = host_ip_port(r.group("client"))
         text = r.group("text")
         code, enh = split_reply(text)
         rcpt = r.group("rcpt")
-        info = state.queue.get((host, qid)) or {}
+        info = correlated(state.queue.get(qid))
         row = {
             "host": host,
             "source": NAME,
-            "program": m.group("prog"),
+            "program": p[2],
             "event": "rejected",
             "direction": "inbound",
             "queue_id": qid,
@@ -414,23 +518,23 @@ class PostfixParser:
             "message_id": info.get("message_id"),
             "sasl_username": info.get("sasl_username"),
         }
-        ctx.emit(row, m.group("stamp"), line_no, line)
+        ctx.emit(row, p[0], line_no, line)
 
     # --- lines without a queue id ----------------------------------------------------------
-    def _unqueued(self, daemon, msg, m, host, line, line_no, ctx, state) -> None:
+    def _unqueued(self, daemon, msg, p, host, line, line_no, ctx, state) -> None:
         if msg.startswith("warning: "):
-            self._warning(daemon, msg[9:], m, host, line, line_no, ctx, state)
+            self._warning(daemon, msg[9:], p, host, line, line_no, ctx, state)
         elif msg.startswith(("fatal: ", "panic: ", "error: ")):
             level, _, text = msg.partition(": ")
             row = {
                 "host": host,
                 "source": NAME,
-                "program": m.group("prog"),
+                "program": p[2],
                 "event": "server_error",
                 "direction": "local",
                 "diagnostic": text,
             }
-            ctx.emit(row, m.group("stamp"), line_no, line)
+            ctx.emit(row, p[0], line_no, line)
         elif msg.startswith("SSL_accept error from "):
             s = SSL_ACCEPT.match(msg)
             if s is None:
@@ -440,7 +544,7 @@ class PostfixParser:
             row = {
                 "host": host,
                 "source": NAME,
-                "program": m.group("prog"),
+                "program": p[2],
                 "event": "tls_failed",
                 "direction": "inbound",
                 "client_host": chost,
@@ -448,7 +552,7 @@ class PostfixParser:
                 "smtp_stage": "STARTTLS",
                 "diagnostic": f"TLS handshake with client failed: {s.group('text')}",
             }
-            state.last_tls_row[(host, m.group("pid") or "")] = ctx.emit(row, m.group("stamp"), line_no, line)
+            state.last_tls_row[(host, p[3] or "")] = ctx.emit(row, p[0], line_no, line)
         elif msg.startswith("connect to "):
             ctx.ignored("per-host connection attempt without queue id; the delivery's status= line is the failure")
         elif msg.startswith(("SSL_connect error to ", "certificate verification failed for ",
@@ -456,10 +560,8 @@ class PostfixParser:
             ctx.ignored("outbound TLS detail; the delivery's status= line is the failure")
         elif msg.startswith(("lost connection after ", "timeout after ", "too many errors after ")):
             ctx.ignored("an SMTP client dropped or stalled its session with us; nothing was refused")
-        else:
-            ctx.ignored()
 
-    def _warning(self, daemon, text, m, host, line, line_no, ctx, state) -> None:
+    def _warning(self, daemon, text, p, host, line, line_no, ctx, state) -> None:
         if " authentication failed" in text:
             s = SASL_FAIL.match(text)
             if s is None:
@@ -470,7 +572,7 @@ class PostfixParser:
             row = {
                 "host": host,
                 "source": NAME,
-                "program": m.group("prog"),
+                "program": p[2],
                 "event": "auth_failed",
                 "direction": "inbound",
                 "client_host": chost,
@@ -479,9 +581,9 @@ class PostfixParser:
                 "smtp_stage": "AUTH",
                 "diagnostic": f"SASL {s.group('mech').upper()} authentication failed: {reason}",
             }
-            ctx.emit(row, m.group("stamp"), line_no, line)
+            ctx.emit(row, p[0], line_no, line)
         elif text.startswith("TLS library problem: "):
-            row = state.last_tls_row.pop((host, m.group("pid") or ""), None)
+            row = state.last_tls_row.pop((host, p[3] or ""), None)
             if row is not None:
                 row["diagnostic"] += f" ({text[21:]})"
                 ctx.ignored("TLS library detail, added to the preceding TLS failure row")
@@ -491,13 +593,13 @@ class PostfixParser:
             row = {
                 "host": host,
                 "source": NAME,
-                "program": m.group("prog"),
+                "program": p[2],
                 "event": "server_error",
                 "direction": "inbound",
                 "smtp_stage": "DNS",
                 "diagnostic": text,
             }
-            ctx.emit(row, m.group("stamp"), line_no, line)
+            ctx.emit(row, p[0], line_no, line)
         else:
             ctx.ignored("warning that does not by itself stop a delivery")
 

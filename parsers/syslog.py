@@ -11,10 +11,10 @@ postfix/submission/smtpd, a custom syslog_name); the pid is optional (bare `post
 
 from __future__ import annotations
 
-import regex
+import re
 
 # Bounded quantifiers only: a hostile line cannot make this match take super-linear time.
-PREFIX = regex.compile(
+PREFIX = re.compile(
     r"(?P<stamp>[A-Z][a-z]{2} {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,9})?"
     r"|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)"
     r" (?P<host>[^\s]{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[(?P<pid>\d{1,10})\])?: "
