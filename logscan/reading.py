@@ -73,7 +73,10 @@ def _decode(data: bytes, stats: ReadStats) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
     if "\r" in text:
+        # CRLF line ends; the block itself stops just before a "\n", so its last "\r" is one too.
         text = text.replace("\r\n", "\n")
+        if text.endswith("\r"):
+            text = text[:-1]
     return text
 
 

@@ -222,11 +222,17 @@ def correlated(info: dict[str, Any] | None) -> dict[str, Any]:
 CONTEXT_KINDS = frozenset({"clie", "mess", "from", "uid=", "remo"})
 
 
-# Context lines that say where a message came from; a failure without any of them in this
-# range may find them in an earlier range (parallel parsing).
-ORIGIN_KINDS = frozenset({"clie", "from", "uid="})
+# Context a failure row is complete with: message-id and qmgr's from=, and the origin (smtpd's
+# client= or pickup's uid=). A row of a later range without all of them may find the rest in
+# an earlier range (parallel parsing); qmgr repeats from= at each retry, the others it does not.
+FULL_CONTEXT = frozenset({"mess", "from"})
+ORIGIN_KINDS = frozenset({"clie", "uid="})
 LAST_DEFERRAL_FIELDS = ("recipient", "recipient_domain", "relay_host", "relay_ip", "relay_port", "smtp_code",
                         "enhanced_status", "smtp_stage")
+
+
+def _incomplete(info: dict[str, Any]) -> bool:
+    return not (info.keys() >= FULL_CONTEXT and info.keys() & ORIGIN_KINDS)
 
 
 def _expired_detail(last: dict[str, Any] | None) -> dict[str, Any]:
@@ -354,9 +360,11 @@ class PostfixParser:
                     state.queue.pop(qid, None)
                 return
             info = state.get(qid)
-            info[kind] = rest
             if kind == "from" and rest.endswith("status=expired, returned to sender"):
+                info.setdefault("from", rest)  # keep the earlier from= line: it has the size
                 self._expired(qid, info, p, host, line, line_no, ctx, state)
+            else:
+                info[kind] = rest
             return
         if rest.startswith(("reject: ", "milter-reject: ", "proxy-reject: ")):
             if daemon == "cleanup" and rest.startswith("reject: ") and CHECK_REJECT.match(rest):
@@ -404,7 +412,7 @@ class PostfixParser:
             "diagnostic": ex.get("diagnostic") or text,
         }
         row.update(correlated(info))
-        if state.split_range and not info.keys() & ORIGIN_KINDS:
+        if state.split_range and _incomplete(info):
             row["_pending"] = qid
         ctx.emit(row, p[0], line_no, line)
         if event == "deferred":
@@ -423,7 +431,7 @@ class PostfixParser:
         }
         row.update(_expired_detail(info.get("last_deferral")))
         row.update(correlated(info))
-        if state.split_range and "last_deferral" not in info:
+        if state.split_range and (_incomplete(info) or "last_deferral" not in info):
             row["_pending"] = qid
         ctx.emit(row, p[0], line_no, line)
 

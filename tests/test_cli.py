@@ -1,0 +1,133 @@
+"""The command line as a user meets it: outputs, messages, exit codes, the report."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from logscan.cli import app
+
+from conftest import REPO, SAMPLE_LOGS
+
+runner = CliRunner()
+CLEAN = SAMPLE_LOGS / "postfix" / "clean"
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_scan_summary_on_bundled_samples():
+    r = run("scan", SAMPLE_LOGS)
+    assert r.exit_code == 0, r.output
+    assert re.search(r"^\d+ lines read in 5 file\(s\): \d+ failures, \d+ ignored, 0 unparsed\.$", r.stdout, re.M)
+    assert "Failures by root cause:" in r.stdout and "Top recurring problems" in r.stdout
+    assert "skipped" in r.stdout and "README.md" in r.stdout  # the skipped file is named, with why
+
+
+def test_clean_log_yields_zero_failures():
+    r = run("scan", CLEAN)
+    assert r.exit_code == 0
+    assert re.search(r"^\d+ lines read in 1 file\(s\): 0 failures, \d+ ignored, 0 unparsed\.$", r.stdout, re.M)
+
+
+@pytest.mark.parametrize("ext", ["parquet", "csv", "jsonl"])
+def test_output_formats(tmp_path, ext):
+    out = tmp_path / f"f.{ext}"
+    r = run("scan", SAMPLE_LOGS, "--output", out, "--quiet")
+    assert r.exit_code == 0 and r.stdout == ""
+    if ext == "parquet":
+        t = pq.read_table(out)
+        assert t.num_rows > 100 and {"category", "rule_id", "signature", "line"} <= set(t.column_names)
+        assert t.schema.field("time").type.tz == "UTC"
+    elif ext == "jsonl":
+        rows = [json.loads(x) for x in out.read_text().splitlines()]
+        assert rows and all("category" in x for x in rows)
+    else:
+        assert out.read_text().splitlines()[0].startswith('"time"')
+
+
+def test_never_overwrites_without_force(tmp_path):
+    out = tmp_path / "f.parquet"
+    out.write_text("precious")
+    r = run("scan", CLEAN, "--output", out)
+    assert r.exit_code == 4
+    assert "Error:" in r.stderr and "--force" in r.stderr
+    assert out.read_text() == "precious"
+    assert run("scan", CLEAN, "--output", out, "--force").exit_code == 0
+
+
+@pytest.mark.parametrize("args,code,words", [
+    (["scan", "/nonexistent/mail.log"], 3, "no mail log to read"),
+    (["scan", "{clean}", "--tz", "Mars/Base"], 2, "unknown time zone"),
+    (["scan", "{clean}", "--format", "sendmail"], 2, "unknown format"),
+    (["scan", "{clean}", "--output", "x.xlsx"], 4, "cannot tell the output format"),
+    (["rules", "show", "NOPE1"], 2, "no rule"),
+])
+def test_errors_are_clear_with_exit_codes(args, code, words):
+    r = run(*[a.replace("{clean}", str(CLEAN)) for a in args])
+    assert r.exit_code == code, r.output
+    assert r.stderr.startswith("Error: ") and words in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_report_is_self_contained(tmp_path):
+    r = run("report", SAMPLE_LOGS, "--out", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    index = tmp_path / "rep" / "index.html"
+    assert f"Report: {index.resolve()}" in r.stdout
+    html = index.read_text()
+    assert "What to fix first" in html and "Connection refused" in html
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html), "no external fetch"
+    assert "<script" not in html
+    assert pq.read_table(tmp_path / "rep" / "failures.parquet").num_rows > 100
+    assert run("report", SAMPLE_LOGS, "--out", tmp_path / "rep").exit_code == 4  # no silent overwrite
+
+
+PAYLOADS = ["</script><script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>']
+
+
+def test_log_text_is_inert_in_the_report(tmp_path):
+    lines = []
+    for i, p in enumerate(PAYLOADS):
+        lines.append(
+            f"Nov 27 10:00:0{i} mx1 postfix/smtp[1]: ABCDEF{i}: to=<x{i}@evil.example>, relay=mx.evil.example"
+            f"[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.7.1, status=bounced (host mx.evil.example[192.0.2.1] "
+            f"said: 550 5.7.1 {p} (in reply to RCPT TO command))")
+        lines.append(f"Nov 27 10:00:1{i} mx1 postfix/smtpd[2]: NOQUEUE: reject: RCPT from {p}[192.0.2.9]: "
+                     f"554 5.7.1 <{p}@x>: Relay access denied; from=<{p}> to=<{p}@x> proto=ESMTP helo=<{p}>")
+    log = tmp_path / "evil" / "mail.log"
+    log.parent.mkdir()
+    log.write_text("\n".join(lines) + "\n")
+    r = run("report", log.parent, "--out", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "rep" / "index.html").read_text()
+    for p in PAYLOADS:
+        assert p not in html
+    assert "<script" not in html and "<img" not in html and "<svg" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_classify_and_rules_commands():
+    r = run("classify", "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org")
+    assert r.exit_code == 0 and "category: blocklisted" in r.stdout and "rule:     REP001" in r.stdout
+    assert "what to do:" in r.stdout
+    listed = run("rules", "list").stdout.splitlines()
+    assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
+    shown = run("rules", "show", "REP001")
+    assert shown.exit_code == 0 and "references:" in shown.stdout
+    assert run("formats").stdout.startswith("postfix")
+    assert "| `category` |" in run("schema").stdout
+
+
+def test_every_command_has_help_and_is_documented():
+    readme = (REPO / "README.md").read_text()
+    commands = ["scan", "report", "classify", "rules list", "rules show", "rules test", "formats", "schema"]
+    for cmd in commands:
+        r = run(*cmd.split(), "--help")
+        assert r.exit_code == 0 and "Usage:" in r.stdout, cmd
+        assert f"logscan {cmd}" in readme, f"README does not mention `logscan {cmd}`"
