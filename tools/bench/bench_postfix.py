@@ -290,9 +290,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"kept generated log: {log}")
         return 0
     finally:
-        if keep_dir:
-            parquet_out = workdir / "out.parquet"
-            parquet_out.unlink(missing_ok=True)
+        if keep_dir:  # keep only the generated log
+            for scratch in [workdir / "out.parquet", *workdir.glob("time-*.txt")]:
+                scratch.unlink(missing_ok=True)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
