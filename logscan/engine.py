@@ -20,8 +20,9 @@ from typing import Any
 import pyarrow as pa
 import regex
 
+from .arrowcols import column
 from .errors import RuleError
-from .signature import signature_of
+from .signature import signature_of, signatures_of
 
 TIERS = ("user", "provider", "text", "status")
 REGEX_TIMEOUT = 0.05  # seconds per search; a timed-out search counts as no match
@@ -241,9 +242,9 @@ class Engine:
         """Fill signature, category and rule_id; each distinct key is classified once."""
         if table.num_rows == 0:
             return table
-        diagnostics = table.column("diagnostic").to_pylist()
-        sig_of = {d: signature_of(d) for d in set(diagnostics)}
-        signatures = [sig_of[d] for d in diagnostics]
+        signatures = table.column("signature").to_pylist()
+        if None in signatures:  # tables built by the pipeline arrive signed
+            signatures = signatures_of(table.column("diagnostic").to_pylist())
         columns = [signatures if k == "signature" else table.column(k).to_pylist() for k in KEY_FIELDS]
         verdicts: dict[tuple, Verdict] = {}
         categories, rule_ids = [], []
@@ -255,7 +256,7 @@ class Engine:
             rule_ids.append(v.rule_id or None)
         self.stats = {"rows": table.num_rows, "distinct_keys": len(verdicts), "distinct_signatures": len(set(signatures))}
         for name, values in (("signature", signatures), ("category", categories), ("rule_id", rule_ids)):
-            table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+            table = table.set_column(table.schema.get_field_index(name), name, column(values, pa.string()))
         return table
 
 

@@ -19,15 +19,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from logscan.parsers import REGISTRY
 from logscan.parsers.base import UNPARSED_EXAMPLES, FileContext, FileStats
 
 from . import schema
+from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import NoInputError
 from .reading import ReadStats, compression_of, iter_line_chunks, open_log
+from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
 
 ProgressFn = Callable[[int], None]
@@ -86,7 +89,32 @@ class _Range:
         return self._fh.tell()
 
 
-def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None) -> None:
+# Rows are turned into Arrow tables every this many rows, so memory follows the (compact) table,
+# not Python dicts, and does not grow with the log beyond the failures themselves.
+FLUSH_ROWS = 10_000
+
+
+class _Collector:
+    """Turns a file's (or range's) rows into signed Arrow tables as they come. Rows marked
+    "_pending" (a later range waiting for the context of earlier ones) stay dicts until resolved."""
+
+    def __init__(self) -> None:
+        self.tables: list[pa.Table] = []
+        self.pending: list[dict] = []
+
+    def flush(self, ctx: FileContext) -> None:
+        rows, ctx.rows = ctx.rows, []
+        if any("_pending" in r for r in rows):
+            self.pending.extend(r for r in rows if "_pending" in r)
+            rows = [r for r in rows if "_pending" not in r]
+        if rows:
+            self.tables.append(signed_table(rows))
+
+    def table(self) -> pa.Table:
+        return pa.concat_tables(self.tables) if self.tables else schema.plain_arrow_schema().empty_table()
+
+
+def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector) -> None:
     read = ReadStats()
     line_no = 1
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
@@ -94,6 +122,8 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None)
         for lines in iter_line_chunks(fh, read):
             parser.parse(lines, line_no, ctx, state)
             line_no += len(lines)
+            if len(ctx.rows) >= FLUSH_ROWS:
+                out.flush(ctx)
             if progress is not None:
                 pos = fh.fileobj.tell() if hasattr(fh, "fileobj") else fh.tell()
                 progress(pos - last)
@@ -101,6 +131,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None)
     except (OSError, EOFError, lzma.LZMAError) as exc:
         # A truncated .gz of a log still being rotated: keep what was read, say where it stopped.
         ctx.stats.read_error = f"stopped after line {line_no - 1}: {exc}"
+    out.flush(ctx)
     st = ctx.stats
     st.lines = line_no - 1
     st.ignored = st.lines - st.failures - st.unparsed
@@ -122,52 +153,63 @@ def _split_points(path: Path, parts: int) -> list[int]:
 
 
 def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int):
-    """Worker: parse bytes [start, end) of a plain file with a fresh state (split_range)."""
+    """Worker: parse bytes [start, end) of a plain file with a fresh state (split_range).
+    Returns its finished rows as an Arrow table, the rows still waiting for earlier context, its
+    stats and its final correlation state."""
     parser = REGISTRY[log.format]
     zone, _ = load_zone(zone_name)
     ctx = _file_context(log, opts, zone, zone_name)
     state = parser.new_state()
     state.split_range = True
+    out = _Collector()
     with open(log.path, "rb") as fh:
-        _read_into(parser, _Range(fh, start, end), ctx, state, None)
-    return ctx.rows, ctx.stats, state
+        _read_into(parser, _Range(fh, start, end), ctx, state, None, out)
+    return out.table(), out.pending, ctx.stats, state
 
 
 def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, progress: ProgressFn | None = None,
-               workers: int = 1):
-    """Parse one file; returns (rows, stats). Never raises on file content.
+               workers: int = 1) -> tuple[pa.Table, FileStats]:
+    """Parse one file into a table of failures (with signatures) and its stats. Never raises on
+    file content.
 
     With workers > 1, a large plain file is cut into byte ranges at line starts: the first is
     parsed here with the scan's state, the others in worker processes; then each later range's
-    rows are completed from the state of the ranges before it and its state is merged in.
+    pending rows are completed from the state of the ranges before it, and its state merged in.
     """
     parser = REGISTRY[log.format]
     ctx = _file_context(log, opts, zone, zone_name)
+    out = _Collector()
     splittable = (workers > 1 and hasattr(parser, "resolve_pending") and compression_of(log.path) is None
                   and log.path.stat().st_size >= SPLIT_MIN_BYTES)
     if not splittable:
         with open_log(log.path) as fh:
-            _read_into(parser, fh, ctx, state, progress)
-        return ctx.rows, ctx.stats
+            _read_into(parser, fh, ctx, state, progress, out)
+        return out.table(), ctx.stats
     points = _split_points(log.path, workers)
     ctx_mp = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp) as pool:
         futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1])
                    for k in range(1, len(points) - 1)]
         with open(log.path, "rb") as fh:
-            _read_into(parser, _Range(fh, 0, points[1]), ctx, state, progress)
-        rows, stats = ctx.rows, ctx.stats
+            _read_into(parser, _Range(fh, 0, points[1]), ctx, state, progress, out)
+        stats = ctx.stats
         for fut, start, end in zip(futures, points[1:-1], points[2:], strict=True):
-            part_rows, part_stats, part_state = fut.result()
-            parser.resolve_pending(part_rows, state)
+            table, pending, part_stats, part_state = fut.result()
+            parser.resolve_pending(pending, state)
             parser.merge_state(state, part_state)
-            for r in part_rows:
-                r["line_no"] += stats.lines
-            rows.extend(part_rows)
+            offset = stats.lines
+            if table.num_rows:
+                idx = table.schema.get_field_index("line_no")
+                table = table.set_column(idx, "line_no", pc.add(table.column(idx), offset))
+                out.tables.append(table)
+            for r in pending:
+                r["line_no"] += offset
+            if pending:
+                out.tables.append(signed_table(pending))
             _add_stats(stats, part_stats)
             if progress is not None:
                 progress(end - start)
-    return rows, stats
+    return out.table().sort_by("line_no"), stats
 
 
 def _add_stats(into: FileStats, part: FileStats) -> None:
@@ -195,11 +237,15 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
     columns = zip(*[tuple({**template, **r}.values()) for r in rows], strict=True)
     arrays = []
     for f, values in zip(target, columns, strict=True):
-        if pa.types.is_timestamp(f.type):
-            arrays.append(pa.array(values, pa.int64()).view(f.type))
-        else:
-            arrays.append(pa.array(values, f.type))
+        arrays.append(column(list(values), f.type))
     return pa.Table.from_arrays(arrays, schema=target)
+
+
+def signed_table(rows: list[dict]) -> pa.Table:
+    """rows_to_table plus the signature column (computed once per distinct diagnostic)."""
+    table = rows_to_table(rows)
+    return table.set_column(table.schema.get_field_index("signature"), "signature",
+                            column(signatures_of(table.column("diagnostic").to_pylist()), pa.string()))
 
 
 def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None,
@@ -220,11 +266,9 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
     all_stats: list[FileStats] = []
     for log in files:
         state = states.setdefault(log.format, REGISTRY[log.format].new_state())
-        rows, stats = parse_file(log, state, opts, zone, zone_name, progress, opts.workers)
+        table, stats = parse_file(log, state, opts, zone, zone_name, progress, opts.workers)
         timer.lap("parse")
-        if rows:
-            tables.append(rows_to_table(rows))
-        timer.lap("table")
+        tables.append(table)
         all_stats.append(stats)
     table = pa.concat_tables(tables) if tables else schema.plain_arrow_schema().empty_table()
     table = engine.classify_table(table)

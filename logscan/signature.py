@@ -73,3 +73,9 @@ def signature_of(text: str | None) -> str:
     if "  " in s or "\t" in s:
         s = _SPACES.sub(" ", s)
     return s.strip()
+
+
+def signatures_of(texts: list[str | None]) -> list[str]:
+    """Signatures for a column of diagnostics, each distinct text masked once."""
+    cache = {t: signature_of(t) for t in set(texts)}
+    return [cache[t] for t in texts]
