@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import re
+
 import jinja2
+from markupsafe import Markup, escape
 
 from logscan import __version__
 from logscan.reports.aggregate import Summary
@@ -25,7 +28,14 @@ def _env() -> jinja2.Environment:
     )
     env.filters["when"] = lambda t: "" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["pct"] = lambda x: f"{100 * x:.1f}%"
+    env.filters["codespans"] = codespans
     return env
+
+
+def codespans(text: str) -> Markup:
+    """`postconf -n` -> <code>postconf -n</code>, for remediation texts. The text is escaped
+    first, so only the <code> tags this function adds are markup."""
+    return Markup(re.sub(r"`([^`\n]{1,300})`", r"<code>\1</code>", str(escape(text))))
 
 
 def render(summary: Summary, files: list[dict], skipped: list[dict], title: str) -> str:

@@ -131,3 +131,10 @@ def test_every_command_has_help_and_is_documented():
         r = run(*cmd.split(), "--help")
         assert r.exit_code == 0 and "Usage:" in r.stdout, cmd
         assert f"logscan {cmd}" in readme, f"README does not mention `logscan {cmd}`"
+
+
+def test_remediation_code_spans_are_escaped_then_marked():
+    from logscan.reports.html import codespans
+
+    assert str(codespans("run `postconf -n` now")) == "run <code>postconf -n</code> now"
+    assert str(codespans("`<script>`")) == "<code>&lt;script&gt;</code>"
