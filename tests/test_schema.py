@@ -25,3 +25,8 @@ def test_every_field_is_used_by_code():
     code += "".join(p.read_text() for p in (root / "reports").rglob("*.j2"))
     for name in schema.FIELD_NAMES:
         assert re.search(rf"""["'.]{name}["'\b]|row\["{name}"\]|\b{name}\b""", code), name
+
+
+def test_docs_file_is_current():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "failure-table.md").read_text()
+    assert schema.docs_table() in doc, "regenerate docs/failure-table.md with `logscan schema`"
