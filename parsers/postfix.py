@@ -724,6 +724,13 @@ SAMPLES: tuple[Sample, ...] = (
            ignore="client SASL detail; the delivery's status= line is the failure"),
     Sample("Nov 27 19:40:25 mx1 postfix/qmgr[13007]: 47FC5164523: from=<alice@example.com>, size=317, nrcpt=1 (queue active)", ignore=""),
     Sample("Nov 27 19:40:25 mx1 postfix/pickup[13006]: 47FC5164523: uid=0 from=<alice@example.com>", ignore=""),
+    Sample(
+        "Nov 27 19:40:26 mx1 postfix/smtp[13043]: 4AD8716452C: to=<busy@outlook-like.example>, relay=127.0.0.1[127.0.0.1]:2526, delay=0.06, delays=0/0/0.04/0.02, dsn=4.7.500, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77714) [AM4PEPF00027A6C.eurprd04.prod.outlook-like.example 1795808426] (in reply to RCPT TO command))",
+        expect={"enhanced_status": "4.7.500", "smtp_code": 451, "category": "rate_limited"}),
+    Sample(
+        "2026-11-27T19:41:59.535177+00:00 mx1 postfix/smtp[13844]: 7C481164554: to=<greylist@example.net>, relay=127.0.0.1[127.0.0.1]:2528, delay=0.04, delays=0.02/0/0/0.01, dsn=4.2.0, status=deferred (host 127.0.0.1[127.0.0.1] said: 450 4.2.0 <greylist@example.net>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.net.html (in reply to RCPT TO command))",
+        expect={"host": "mx1", "time_zone": "+00:00", "year_inferred": False, "queue_id": "7C481164554",
+                "category": "greylisted"}),
     # ---- from public corpora, read from ../shared/corpora by reference ----
     # --- smtpd / postscreen rejections (inbound) ---
     Sample(ref=f"{F2B}:8", expect={
@@ -747,6 +754,9 @@ SAMPLES: tuple[Sample, ...] = (
         "recipient": "goodguy@example.com", "category": "blocklisted",
         "diagnostic": "550 5.7.1 Service unavailable; client [216.245.194.173] blocked using rbl.example.com"}),
     Sample(ref=f"{F2B}:96", expect={"program": "postfix-incoming/smtpd", "event": "rejected", "category": "blocklisted"}),
+    Sample(ref=f"{F2B}:48", expect={  # long queue id, custom syslog_name, BDAT
+        "program": "postfix-smo/submission/smtpd", "queue_id": "44JCRG5tYPzCqt2", "smtp_stage": "BDAT",
+        "enhanced_status": "5.5.3", "sender": "", "category": "content_rejected"}),
     # --- server-side SASL failures ---
     Sample(ref=f"{F2B}:115", expect={
         "program": "postfix/submission/smtpd", "event": "auth_failed", "direction": "inbound",

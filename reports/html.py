@@ -6,10 +6,9 @@ never marked safe. Charts are plain HTML bars, so the file renders offline and i
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
-
-import re
 
 import jinja2
 from markupsafe import Markup, escape

@@ -138,3 +138,13 @@ def test_remediation_code_spans_are_escaped_then_marked():
 
     assert str(codespans("run `postconf -n` now")) == "run <code>postconf -n</code> now"
     assert str(codespans("`<script>`")) == "<code>&lt;script&gt;</code>"
+
+
+def test_hostile_bytes_never_crash_a_scan(tmp_path):
+    log = tmp_path / "mail.log"
+    good = b"Nov 27 10:00:00 mx1 postfix/smtpd[2]: warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: x\n"
+    log.write_bytes(good + b"\xff\xfe\x00garbage \x00\x00\n" + b"Nov 27 10:00:01 " + b"A" * 200_000 + b"\n"
+                    + b"no newline at the end \xc3")
+    r = run("scan", log, "--format", "postfix")
+    assert r.exit_code == 0, r.output
+    assert "4 lines read in 1 file(s): 1 failures, 0 ignored, 3 unparsed." in r.stdout
