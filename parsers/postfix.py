@@ -151,6 +151,11 @@ def explain_status_text(text: str) -> dict[str, Any]:
     return out
 
 
+def _row(p: tuple[str, str, str, str], event: str, direction: str, **fields: Any) -> dict[str, Any]:
+    """A failure row with what every Postfix row has. p is the line's (stamp, host, program, pid)."""
+    return {"host": p[1], "source": NAME, "program": p[2], "event": event, "direction": direction, **fields}
+
+
 class PostfixState:
     """Queue-id correlation for one scan, bounded in size.
 
@@ -324,14 +329,14 @@ class PostfixParser:
                 qid = msg[:c]
                 if qid.isalnum() and not qid.islower() and qid != "NOQUEUE":
                     self._queued(daemon, qid, msg[c + 2:], self._prefix(line, host_start, tag_start, tag),
-                                 line[host_start + 1:tag_start], line, first_line_no + offset, ctx, state)
+                                 line, first_line_no + offset, ctx, state)
                     continue
             if msg.startswith("NOQUEUE: "):
                 self._reject(msg[9:], None, self._prefix(line, host_start, tag_start, tag),
-                             line[host_start + 1:tag_start], line, first_line_no + offset, ctx, state)
+                             line, first_line_no + offset, ctx, state)
             elif msg.startswith(INTERESTING_UNQUEUED):
                 self._unqueued(daemon, msg, self._prefix(line, host_start, tag_start, tag),
-                               line[host_start + 1:tag_start], line, first_line_no + offset, ctx, state)
+                               line, first_line_no + offset, ctx, state)
 
     @staticmethod
     def _prefix(line: str, host_start: int, tag_start: int, tag: str) -> tuple[str, str, str, str]:
@@ -341,7 +346,7 @@ class PostfixParser:
         return line[:host_start], line[host_start + 1:tag_start], tag, ""
 
     # --- lines with a queue id -------------------------------------------------------------
-    def _queued(self, daemon, qid, rest, p, host, line, line_no, ctx, state) -> None:
+    def _queued(self, daemon, qid, rest, p, line, line_no, ctx, state) -> None:
         if daemon in DELIVERY_DAEMONS and rest.startswith("to=<"):
             d = DELIVERY.match(rest)
             if d is None:
@@ -350,7 +355,7 @@ class PostfixParser:
             status = d.group("status")
             if status == "sent" or status == "deliverable":
                 return
-            self._delivery_failure(daemon, qid, d, p, host, line, line_no, ctx, state)
+            self._delivery_failure(daemon, qid, d, p, line, line_no, ctx, state)
             return
         kind = rest[:4]
         if kind in CONTEXT_KINDS:
@@ -361,15 +366,15 @@ class PostfixParser:
             info = state.get(qid)
             if kind == "from" and rest.endswith("status=expired, returned to sender"):
                 info.setdefault("from", rest)  # keep the earlier from= line: it has the size
-                self._expired(qid, info, p, host, line, line_no, ctx, state)
+                self._expired(qid, info, p, line, line_no, ctx, state)
             else:
                 info[kind] = rest
             return
         if rest.startswith(("reject: ", "milter-reject: ", "proxy-reject: ")):
             if daemon == "cleanup" and rest.startswith("reject: ") and CHECK_REJECT.match(rest):
-                self._check_reject(qid, rest, p, host, line, line_no, ctx, state)
+                self._check_reject(qid, rest, p, line, line_no, ctx, state)
             else:
-                self._reject(rest, qid, p, host, line, line_no, ctx, state)
+                self._reject(rest, qid, p, line, line_no, ctx, state)
             return
         if rest.startswith("lost connection with ") or rest.startswith("conversation with "):
             # smtp_proto.c logs this with the queue id after the recipients already have their
@@ -381,7 +386,7 @@ class PostfixParser:
             # next MX: the recipient's final status= line carries the outcome.
             ctx.ignored("per-host reply before the final status= line of the same queue id")
 
-    def _delivery_failure(self, daemon, qid, d, p, host, line, line_no, ctx, state) -> None:
+    def _delivery_failure(self, daemon, qid, d, p, line, line_no, ctx, state) -> None:
         status = d.group("status")
         text = d.group("text") or ""
         event = {"deferred": "deferred", "bounced": "bounced", "expired": "expired"}.get(status)
@@ -393,23 +398,19 @@ class PostfixParser:
         relay = ex.get("relay") if relay_field in ("none", "") else relay_field
         rhost, rip, rport = host_ip_port(relay) if relay else (None, None, None)
         rcpt = d.group("rcpt")
-        row = {
-            "host": host,
-            "source": NAME,
-            "program": p[2],
-            "event": event,
-            "direction": "local" if daemon in ("local", "virtual", "pipe") else "outbound",
-            "queue_id": qid,
-            "recipient": rcpt,
-            "recipient_domain": domain_of(rcpt),
-            "relay_host": rhost,
-            "relay_ip": rip,
-            "relay_port": rport,
-            "smtp_code": ex.get("smtp_code"),
-            "enhanced_status": d.group("dsn"),
-            "smtp_stage": ex.get("smtp_stage"),
-            "diagnostic": ex.get("diagnostic") or text,
-        }
+        row = _row(
+            p, event, "local" if daemon in ("local", "virtual", "pipe") else "outbound",
+            queue_id=qid,
+            recipient=rcpt,
+            recipient_domain=domain_of(rcpt),
+            relay_host=rhost,
+            relay_ip=rip,
+            relay_port=rport,
+            smtp_code=ex.get("smtp_code"),
+            enhanced_status=d.group("dsn"),
+            smtp_stage=ex.get("smtp_stage"),
+            diagnostic=ex.get("diagnostic") or text,
+        )
         row.update(correlated(info))
         if state.split_range and _incomplete(info):
             row["_pending"] = qid
@@ -417,17 +418,13 @@ class PostfixParser:
         if event == "deferred":
             info["last_deferral"] = row
 
-    def _expired(self, qid, info, p, host, line, line_no, ctx, state) -> None:
+    def _expired(self, qid, info, p, line, line_no, ctx, state) -> None:
         # qmgr_active.c: "from=<%s>, status=expired, returned to sender". The reason is the last
         # deferral of the same queue id, when it is in what we read.
-        row = {
-            "host": host,
-            "source": NAME,
-            "program": p[2],
-            "event": "expired",
-            "direction": "outbound",
-            "queue_id": qid,
-        }
+        row = _row(
+            p, "expired", "outbound",
+            queue_id=qid,
+        )
         row.update(_expired_detail(info.get("last_deferral")))
         row.update(correlated(info))
         if state.split_range and (_incomplete(info) or "last_deferral" not in info):
@@ -462,7 +459,7 @@ class PostfixParser:
                 have.update(info)
         into.last_tls_row.update(later.last_tls_row)
 
-    def _reject(self, rest, qid, p, host, line, line_no, ctx, state) -> None:
+    def _reject(self, rest, qid, p, line, line_no, ctx, state) -> None:
         r = REJECT.match(rest)
         if r is None:
             if rest.startswith(("reject_warning: ", "discard: ", "filter: ", "hold: ", "redirect ", "warn: ")):
@@ -479,70 +476,58 @@ class PostfixParser:
         chost, cip, _ = host_ip_port(r.group("client"))
         code, enh = split_reply(text)
         info = correlated(state.queue.get(qid)) if qid else None
-        row = {
-            "host": host,
-            "source": NAME,
-            "program": p[2],
-            "event": "rejected",
-            "direction": "inbound",
-            "queue_id": qid,
-            "sender": sender,
-            "recipient": rcpt,
-            "recipient_domain": domain_of(rcpt),
-            "client_host": chost,
-            "client_ip": cip,
-            "smtp_code": code,
-            "enhanced_status": enh,
-            "smtp_stage": r.group("cmd"),
-            "diagnostic": text,
-        }
+        row = _row(
+            p, "rejected", "inbound",
+            queue_id=qid,
+            sender=sender,
+            recipient=rcpt,
+            recipient_domain=domain_of(rcpt),
+            client_host=chost,
+            client_ip=cip,
+            smtp_code=code,
+            enhanced_status=enh,
+            smtp_stage=r.group("cmd"),
+            diagnostic=text,
+        )
         if info:
             for k in ("message_id", "size", "sasl_username"):
                 row[k] = info.get(k)
         ctx.emit(row, p[0], line_no, line)
 
-    def _check_reject(self, qid, rest, p, host, line, line_no, ctx, state) -> None:
+    def _check_reject(self, qid, rest, p, line, line_no, ctx, state) -> None:
         r = CHECK_REJECT.match(rest)
         chost, cip, _ = host_ip_port(r.group("client"))
         text = r.group("text")
         code, enh = split_reply(text)
         rcpt = r.group("rcpt")
         info = correlated(state.queue.get(qid))
-        row = {
-            "host": host,
-            "source": NAME,
-            "program": p[2],
-            "event": "rejected",
-            "direction": "inbound",
-            "queue_id": qid,
-            "sender": r.group("sender"),
-            "recipient": rcpt,
-            "recipient_domain": domain_of(rcpt),
-            "client_host": chost,
-            "client_ip": cip,
-            "smtp_code": code,
-            "enhanced_status": enh,
-            "smtp_stage": "DATA",
-            "diagnostic": f"{r.group('what')} check: {text}",
-            "message_id": info.get("message_id"),
-            "sasl_username": info.get("sasl_username"),
-        }
+        row = _row(
+            p, "rejected", "inbound",
+            queue_id=qid,
+            sender=r.group("sender"),
+            recipient=rcpt,
+            recipient_domain=domain_of(rcpt),
+            client_host=chost,
+            client_ip=cip,
+            smtp_code=code,
+            enhanced_status=enh,
+            smtp_stage="DATA",
+            diagnostic=f"{r.group('what')} check: {text}",
+            message_id=info.get("message_id"),
+            sasl_username=info.get("sasl_username"),
+        )
         ctx.emit(row, p[0], line_no, line)
 
     # --- lines without a queue id ----------------------------------------------------------
-    def _unqueued(self, daemon, msg, p, host, line, line_no, ctx, state) -> None:
+    def _unqueued(self, daemon, msg, p, line, line_no, ctx, state) -> None:
         if msg.startswith("warning: "):
-            self._warning(daemon, msg[9:], p, host, line, line_no, ctx, state)
+            self._warning(daemon, msg[9:], p, line, line_no, ctx, state)
         elif msg.startswith(("fatal: ", "panic: ", "error: ")):
             level, _, text = msg.partition(": ")
-            row = {
-                "host": host,
-                "source": NAME,
-                "program": p[2],
-                "event": "server_error",
-                "direction": "local",
-                "diagnostic": text,
-            }
+            row = _row(
+                p, "server_error", "local",
+                diagnostic=text,
+            )
             ctx.emit(row, p[0], line_no, line)
         elif msg.startswith("SSL_accept error from "):
             s = SSL_ACCEPT.match(msg)
@@ -550,18 +535,14 @@ class PostfixParser:
                 ctx.unparsed(line_no, line)
                 return
             chost, cip, _ = host_ip_port(s.group("client"))
-            row = {
-                "host": host,
-                "source": NAME,
-                "program": p[2],
-                "event": "tls_failed",
-                "direction": "inbound",
-                "client_host": chost,
-                "client_ip": cip,
-                "smtp_stage": "STARTTLS",
-                "diagnostic": f"TLS handshake with client failed: {s.group('text')}",
-            }
-            state.last_tls_row[(host, p[3] or "")] = ctx.emit(row, p[0], line_no, line)
+            row = _row(
+                p, "tls_failed", "inbound",
+                client_host=chost,
+                client_ip=cip,
+                smtp_stage="STARTTLS",
+                diagnostic=f"TLS handshake with client failed: {s.group('text')}",
+            )
+            state.last_tls_row[(p[1], p[3])] = ctx.emit(row, p[0], line_no, line)
         elif msg.startswith("connect to "):
             ctx.ignored("per-host connection attempt without queue id; the delivery's status= line is the failure")
         elif msg.startswith(("SSL_connect error to ", "certificate verification failed for ",
@@ -570,7 +551,7 @@ class PostfixParser:
         elif msg.startswith(("lost connection after ", "timeout after ", "too many errors after ")):
             ctx.ignored("an SMTP client dropped or stalled its session with us; nothing was refused")
 
-    def _warning(self, daemon, text, p, host, line, line_no, ctx, state) -> None:
+    def _warning(self, daemon, text, p, line, line_no, ctx, state) -> None:
         if " authentication failed" in text:
             s = SASL_FAIL.match(text)
             if s is None:
@@ -578,53 +559,41 @@ class PostfixParser:
                 return
             chost, cip, _ = host_ip_port(s.group("client"))
             reason = s.group("text") or "(no reason given)"
-            row = {
-                "host": host,
-                "source": NAME,
-                "program": p[2],
-                "event": "auth_failed",
-                "direction": "inbound",
-                "client_host": chost,
-                "client_ip": cip,
-                "sasl_username": s.group("user"),
-                "smtp_stage": "AUTH",
-                "diagnostic": f"SASL {s.group('mech').upper()} authentication failed: {reason}",
-            }
+            row = _row(
+                p, "auth_failed", "inbound",
+                client_host=chost,
+                client_ip=cip,
+                sasl_username=s.group("user"),
+                smtp_stage="AUTH",
+                diagnostic=f"SASL {s.group('mech').upper()} authentication failed: {reason}",
+            )
             ctx.emit(row, p[0], line_no, line)
         elif text.startswith("TLS library problem: "):
-            row = state.last_tls_row.pop((host, p[3] or ""), None)
+            row = state.last_tls_row.pop((p[1], p[3]), None)
             if row is not None:
                 row["diagnostic"] += f" ({text[21:]})"
                 ctx.ignored("TLS library detail, added to the preceding TLS failure row")
             else:
                 ctx.ignored("TLS library detail without a preceding TLS failure line")
         elif "RBL lookup error" in text or "DNSBL lookup error" in text or "dnsblog reply timeout" in text:
-            row = {
-                "host": host,
-                "source": NAME,
-                "program": p[2],
-                "event": "server_error",
-                "direction": "inbound",
-                "smtp_stage": "DNS",
-                "diagnostic": text,
-            }
+            row = _row(
+                p, "server_error", "inbound",
+                smtp_stage="DNS",
+                diagnostic=text,
+            )
             ctx.emit(row, p[0], line_no, line)
         elif text.endswith(": queue file size limit exceeded"):
             # smtpd.c: msg_warn("%s: queue file size limit exceeded", queue_id); the client got
             # "552 5.3.4 Message size exceeds fixed limit" and no reject line is logged.
             qid = text.partition(":")[0]
-            row = {
-                "host": host,
-                "source": NAME,
-                "program": p[2],
-                "event": "rejected",
-                "direction": "inbound",
-                "queue_id": qid,
-                "smtp_code": 552,
-                "enhanced_status": "5.3.4",
-                "smtp_stage": "DATA",
-                "diagnostic": "queue file size limit exceeded (message_size_limit)",
-            }
+            row = _row(
+                p, "rejected", "inbound",
+                queue_id=qid,
+                smtp_code=552,
+                enhanced_status="5.3.4",
+                smtp_stage="DATA",
+                diagnostic="queue file size limit exceeded (message_size_limit)",
+            )
             row.update(correlated(state.queue.get(qid)))
             ctx.emit(row, p[0], line_no, line)
         elif text.startswith("SASL authentication failure: "):
