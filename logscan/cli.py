@@ -88,11 +88,11 @@ RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stdout.")]
 
 
-def _scan(paths, fmt, year, tz, rules, quiet) -> ScanResult:
+def _scan(paths, fmt, year, tz, rules, quiet, sink=None) -> ScanResult:
     opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()))
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
-        return scan(paths, opts)
+        return scan(paths, opts, sink=sink)
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -102,7 +102,7 @@ def _scan(paths, fmt, year, tz, rules, quiet) -> ScanResult:
         def on_files(files, _skipped):
             bar.update(task, total=file_sizes(files))
 
-        return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files)
+        return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files, sink=sink)
 
 
 def _print_summary(result: ScanResult, top: int = 10) -> None:
@@ -151,16 +151,17 @@ def scan_cmd(
     Without --output, prints a summary: failures by root cause, the top recurring problems, and
     lines read / failures / ignored / unparsed per file.
     """
-    from .output import check_writable, write_table
+    from .output import TableWriter
 
     def run():
-        if output is not None:
-            check_writable(output, force)  # fail before a long scan, not after
-        result = _scan(paths, fmt, year, tz, rules, quiet)
-        if output is not None:
-            write_table(result.table, output, force)
+        if output is None:
+            result = _scan(paths, fmt, year, tz, rules, quiet)
+        else:
+            # Failures stream to the file batch by batch: memory stays flat however many there are.
+            with TableWriter(output, force) as writer:  # checks the name before a long scan
+                result = _scan(paths, fmt, year, tz, rules, quiet, sink=writer.write)
             if not quiet:
-                typer.echo(f"Wrote {result.table.num_rows} failures to {output}")
+                typer.echo(f"Wrote {writer.rows} failures to {output}")
         if not quiet and output is None:
             _print_summary(result, top)
         elif not quiet:

@@ -208,6 +208,7 @@ class Engine:
     rules: list[Rule]
     categories: dict[str, Category]
     stats: dict[str, int] = field(default_factory=dict)
+    _verdicts: dict[tuple, Verdict] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, user_rule_files: list[Path] | tuple = ()) -> Engine:
@@ -246,7 +247,7 @@ class Engine:
         if None in signatures:  # tables built by the pipeline arrive signed
             signatures = signatures_of(table.column("diagnostic").to_pylist())
         columns = [signatures if k == "signature" else table.column(k).to_pylist() for k in KEY_FIELDS]
-        verdicts: dict[tuple, Verdict] = {}
+        verdicts = self._verdicts  # kept across batches: each distinct key is classified once per scan
         categories, rule_ids = [], []
         for key in zip(*columns, strict=True):
             v = verdicts.get(key)
@@ -254,7 +255,8 @@ class Engine:
                 v = verdicts[key] = self.classify(dict(zip(KEY_FIELDS, key, strict=True)))
             categories.append(v.category)
             rule_ids.append(v.rule_id or None)
-        self.stats = {"rows": table.num_rows, "distinct_keys": len(verdicts), "distinct_signatures": len(set(signatures))}
+        self.stats["rows"] = self.stats.get("rows", 0) + table.num_rows
+        self.stats["distinct_keys"] = len(verdicts)
         for name, values in (("signature", signatures), ("category", categories), ("rule_id", rule_ids)):
             table = table.set_column(table.schema.get_field_index(name), name, column(values, pa.string()))
         return table

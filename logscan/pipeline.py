@@ -11,6 +11,7 @@ import lzma
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from logscan.parsers import REGISTRY
 from logscan.parsers.base import UNPARSED_EXAMPLES, FileContext, FileStats
@@ -94,12 +96,16 @@ class _Range:
 FLUSH_ROWS = 10_000
 
 
-class _Collector:
-    """Turns a file's (or range's) rows into signed Arrow tables as they come. Rows marked
-    "_pending" (a later range waiting for the context of earlier ones) stay dicts until resolved."""
+Sink = Callable[[pa.Table], None]
 
-    def __init__(self) -> None:
-        self.tables: list[pa.Table] = []
+
+class _Collector:
+    """Turns a file's (or range's) rows into signed Arrow tables as they come, every FLUSH_ROWS
+    rows, and hands each to `sink`. Rows marked "_pending" (a later range waiting for the
+    context of earlier ones) stay dicts until resolved."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
         self.pending: list[dict] = []
 
     def flush(self, ctx: FileContext) -> None:
@@ -108,10 +114,7 @@ class _Collector:
             self.pending.extend(r for r in rows if "_pending" in r)
             rows = [r for r in rows if "_pending" not in r]
         if rows:
-            self.tables.append(signed_table(rows))
-
-    def table(self) -> pa.Table:
-        return pa.concat_tables(self.tables) if self.tables else schema.plain_arrow_schema().empty_table()
+            self.sink(signed_table(rows))
 
 
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector) -> None:
@@ -152,64 +155,69 @@ def _split_points(path: Path, parts: int) -> list[int]:
     return points + [size]
 
 
-def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int):
+def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int, spool: str):
     """Worker: parse bytes [start, end) of a plain file with a fresh state (split_range).
-    Returns its finished rows as an Arrow table, the rows still waiting for earlier context, its
-    stats and its final correlation state."""
+    Finished rows go to the Parquet file `spool` batch by batch (so the worker's memory does not
+    grow with its range); returns the rows still waiting for earlier context, its stats and its
+    final correlation state."""
     parser = REGISTRY[log.format]
     zone, _ = load_zone(zone_name)
     ctx = _file_context(log, opts, zone, zone_name)
     state = parser.new_state()
     state.split_range = True
-    out = _Collector()
-    with open(log.path, "rb") as fh:
-        _read_into(parser, _Range(fh, start, end), ctx, state, None, out)
-    return out.table(), out.pending, ctx.stats, state
+    with pq.ParquetWriter(spool, schema.plain_arrow_schema()) as writer:
+        out = _Collector(writer.write_table)
+        with open(log.path, "rb") as fh:
+            _read_into(parser, _Range(fh, start, end), ctx, state, None, out)
+    return out.pending, ctx.stats, state
 
 
-def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, progress: ProgressFn | None = None,
-               workers: int = 1) -> tuple[pa.Table, FileStats]:
-    """Parse one file into a table of failures (with signatures) and its stats. Never raises on
-    file content.
+def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Sink,
+               progress: ProgressFn | None = None, workers: int = 1) -> FileStats:
+    """Parse one file; its failures go to `sink` as signed Arrow tables, in batches. Returns the
+    file's stats. Never raises on file content.
 
     With workers > 1, a large plain file is cut into byte ranges at line starts: the first is
-    parsed here with the scan's state, the others in worker processes; then each later range's
-    pending rows are completed from the state of the ranges before it, and its state merged in.
+    parsed here with the scan's state, the others in worker processes, which spool their rows to
+    temporary Parquet files; then each later range's pending rows are completed from the state of
+    the ranges before it, its state merged in, and its rows passed on (line numbers shifted).
     """
     parser = REGISTRY[log.format]
     ctx = _file_context(log, opts, zone, zone_name)
-    out = _Collector()
+    out = _Collector(sink)
     splittable = (workers > 1 and hasattr(parser, "resolve_pending") and compression_of(log.path) is None
                   and log.path.stat().st_size >= SPLIT_MIN_BYTES)
     if not splittable:
         with open_log(log.path) as fh:
             _read_into(parser, fh, ctx, state, progress, out)
-        return out.table(), ctx.stats
+        return ctx.stats
     points = _split_points(log.path, workers)
     ctx_mp = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp) as pool:
-        futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1])
+    with tempfile.TemporaryDirectory(prefix="logscan-") as spool_dir, \
+            ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp) as pool:
+        spools = [os.path.join(spool_dir, f"range-{k}.parquet") for k in range(len(points) - 1)]
+        futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1], spools[k])
                    for k in range(1, len(points) - 1)]
         with open(log.path, "rb") as fh:
             _read_into(parser, _Range(fh, 0, points[1]), ctx, state, progress, out)
         stats = ctx.stats
-        for fut, start, end in zip(futures, points[1:-1], points[2:], strict=True):
-            table, pending, part_stats, part_state = fut.result()
+        for fut, spool, start, end in zip(futures, spools[1:], points[1:-1], points[2:], strict=True):
+            pending, part_stats, part_state = fut.result()
             parser.resolve_pending(pending, state)
             parser.merge_state(state, part_state)
             offset = stats.lines
-            if table.num_rows:
+            for batch in pq.ParquetFile(spool).iter_batches(batch_size=FLUSH_ROWS):
+                table = pa.Table.from_batches([batch])
                 idx = table.schema.get_field_index("line_no")
-                table = table.set_column(idx, "line_no", pc.add(table.column(idx), offset))
-                out.tables.append(table)
+                sink(table.set_column(idx, "line_no", pc.add(table.column(idx), offset)))
             for r in pending:
                 r["line_no"] += offset
             if pending:
-                out.tables.append(signed_table(pending))
+                sink(signed_table(pending))
             _add_stats(stats, part_stats)
             if progress is not None:
                 progress(end - start)
-    return out.table().sort_by("line_no"), stats
+    return stats
 
 
 def _add_stats(into: FileStats, part: FileStats) -> None:
@@ -249,7 +257,11 @@ def signed_table(rows: list[dict]) -> pa.Table:
 
 
 def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None,
-         on_files: Callable[[list[LogFile], list[Skipped]], None] | None = None) -> ScanResult:
+         on_files: Callable[[list[LogFile], list[Skipped]], None] | None = None,
+         sink: Sink | None = None) -> ScanResult:
+    """Scan the paths. Classified failures go to `sink` batch by batch when one is given (memory
+    then stays flat whatever the number of failures); otherwise they are collected in
+    ScanResult.table."""
     timer = _StageTimer()
     engine = Engine.load(list(opts.rule_files))
     zone, zone_name = load_zone(opts.tz)
@@ -261,19 +273,21 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
         why = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5]) or "no paths given"
         raise NoInputError(f"no mail log to read ({why})",
                            hint="point logscan at log files or folders, e.g. /var/log/mail.log*")
+    collected: list[pa.Table] = []
+    deliver = sink if sink is not None else collected.append
+
+    def classified(table: pa.Table) -> None:
+        deliver(engine.classify_table(table))
+
     states: dict[str, object] = {}
-    tables: list[pa.Table] = []
     all_stats: list[FileStats] = []
     for log in files:
         state = states.setdefault(log.format, REGISTRY[log.format].new_state())
-        table, stats = parse_file(log, state, opts, zone, zone_name, progress, opts.workers)
-        timer.lap("parse")
-        tables.append(table)
-        all_stats.append(stats)
-    table = pa.concat_tables(tables) if tables else schema.plain_arrow_schema().empty_table()
-    table = engine.classify_table(table)
-    timer.lap("classify")
+        all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers))
+    timer.lap("parse and classify")
     timer.report()
+    empty = schema.plain_arrow_schema().empty_table()
+    table = pa.concat_tables(collected) if collected else empty
     return ScanResult(table, all_stats, skipped, engine.stats)
 
 
