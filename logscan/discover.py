@@ -27,7 +27,10 @@ from .reading import head_lines
 ROTATED = regex.compile(
     r"^(?P<base>.+?)(?:\.(?P<num>\d{1,4})|-(?P<date>\d{8}(?:\d{2})?))?(?P<comp>\.(?:gz|bz2|xz|zst))?$"
 )
-SYSLOG_COPIES = ("mail.warn", "mail.err", "mail.info")
+# copy -> the log that already holds its lines
+COPIES = {"mail.warn": "mail.log", "mail.err": "mail.log", "mail.info": "mail.log",
+          "rejectlog": "mainlog", "paniclog": "mainlog",
+          "exim_rejectlog": "exim_mainlog", "exim_paniclog": "exim_mainlog"}
 DETECT_LINES = 1000
 
 
@@ -96,16 +99,18 @@ def discover(paths: list[str], forced_format: str | None = None) -> tuple[list[L
         if real not in seen:
             seen.add(real)
             unique.append((path, explicit))
-    has_mail_log = {
-        str(p.parent) for p, _ in unique if (m := ROTATED.match(p.name)) and m.group("base") == "mail.log"
-    }
+    bases_by_folder: dict[str, set[str]] = {}
+    for p, _ in unique:
+        m = ROTATED.match(p.name)
+        bases_by_folder.setdefault(str(p.parent), set()).add(m.group("base") if m else p.name)
     files: list[LogFile] = []
     for path, explicit in unique:
         m = ROTATED.match(path.name)
         base = m.group("base") if m else path.name
-        if not explicit and base in SYSLOG_COPIES and str(path.parent) in has_mail_log:
-            skipped.append(Skipped(str(path), f"{base} repeats lines of mail.log in the same folder "
-                                              "(rsyslog default); name it explicitly to read it"))
+        original = COPIES.get(base)
+        if not explicit and original in bases_by_folder.get(str(path.parent), ()):
+            skipped.append(Skipped(str(path), f"{base} repeats lines of {original} in the same folder; "
+                                              "name it explicitly to read it"))
             continue
         try:
             lines = head_lines(path, DETECT_LINES)

@@ -26,7 +26,8 @@ from .signature import signature_of, signatures_of
 
 TIERS = ("user", "provider", "text", "status")
 REGEX_TIMEOUT = 0.05  # seconds per search; a timed-out search counts as no match
-KEY_FIELDS = ("event", "direction", "source", "smtp_code", "enhanced_status", "smtp_stage", "relay_host", "signature")
+KEY_FIELDS = ("event", "direction", "source", "smtp_code", "enhanced_status", "smtp_stage", "relay_host", "error_code",
+              "signature")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Rule:
     direction: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
     stage: tuple[str, ...] = ()
+    error_code: tuple[str, ...] = ()
     relay_host: regex.Pattern | None = None
     references: tuple[str, ...] = ()
     examples_match: tuple[dict[str, Any], ...] = ()
@@ -70,6 +72,10 @@ class Rule:
             return None
         if self.stage and rec.get("smtp_stage") not in self.stage:
             return None
+        if self.error_code:
+            if rec.get("error_code") not in self.error_code:
+                return None
+            evidence.append(f"error_code={rec.get('error_code')}")
         if self.smtp_code:
             if rec.get("smtp_code") not in self.smtp_code:
                 return None
@@ -129,7 +135,7 @@ def _example(value: Any) -> dict[str, Any]:
 
 RULE_KEYS = {
     "id", "category", "title", "tier", "priority", "diagnostic", "not_diagnostic", "enhanced_status",
-    "smtp_code", "event", "direction", "source", "stage", "relay_host", "references", "examples",
+    "smtp_code", "event", "direction", "source", "stage", "error_code", "relay_host", "references", "examples",
     "description",
 }
 
@@ -168,6 +174,7 @@ def load_rule_file(path: Path | str, text: str | None = None, tier_override: str
                 direction=_tuple(raw.get("direction")),
                 source=_tuple(raw.get("source")),
                 stage=_tuple(raw.get("stage")),
+                error_code=tuple(str(c) for c in _tuple(raw.get("error_code"))),
                 relay_host=_compile(raw.get("relay_host"), here),
                 references=_tuple(raw.get("references")),
                 examples_match=tuple(_example(e) for e in examples.get("match", [])),

@@ -83,6 +83,13 @@ FIELDS: tuple[Field, ...] = (
         "RCPT TO, DATA, end of DATA, ...",
         dictionary=True,
     ),
+    Field(
+        "error_code",
+        pa.string(),
+        "The logging software's own error code: Exim's defer (-NN) or the OS errno it reports, "
+        "later msmtp's exit code or Nodemailer's code.",
+        dictionary=True,
+    ),
     Field("diagnostic", pa.string(), "The reply or error text, whole (server name prefixes removed)."),
     Field(
         "signature",

@@ -72,3 +72,15 @@ def test_bundled_samples_are_found():
     assert {f.format for f in files} == {"postfix"}
     assert len(files) >= 5
     assert all(s.path.endswith(".md") for s in skipped)
+
+
+def test_exim_copies_skipped_unless_named(tmp_path):
+    line = "2026-11-27 20:00:00 H=(x) [192.0.2.1] F=<a@b.example> rejected RCPT <c@d.example>: relay not permitted\n"
+    write(tmp_path / "mainlog", line)
+    write(tmp_path / "rejectlog", line)
+    write(tmp_path / "paniclog", "2026-11-27 20:00:00 Exim configuration error in line 12 of /etc/exim4/exim4.conf:\n")
+    files, skipped = discover([str(tmp_path)])
+    assert [(f.path.name, f.format) for f in files] == [("mainlog", "exim")]
+    assert sorted(os.path.basename(s.path) for s in skipped) == ["paniclog", "rejectlog"]
+    files, _ = discover([str(tmp_path / "paniclog")])
+    assert [(f.path.name, f.format) for f in files] == [("paniclog", "exim")]
