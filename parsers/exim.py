@@ -83,6 +83,10 @@ CONFIG_ERRORS = ("Exim configuration error", "(SSL_CTX_", "re-exec of exim", "in
 HEADER_DUMP = re.compile(r"(?:Envelope-(?:from|to): |[A-Z* ] [\w-]{1,64}: )")
 
 
+# Successful delivery flags (deliver.c): delivered, additional address, cut-through, suppressed.
+DELIVERED = frozenset({"=> ", "-> ", ">> ", "*> "})
+
+
 class EximState:
     """Message-id correlation for one scan, bounded in size."""
 
@@ -160,7 +164,22 @@ class EximParser:
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: EximState) -> None:
         panic = "panic" in ctx.path.rsplit("/", 1)[-1]
+        arrivals = state.arrivals
         for offset, line in enumerate(lines):
+            # Fast path for the bulk of a mainlog, "YYYY-MM-DD HH:MM:SS <message id> <flag> ...":
+            # deliveries, arrivals and "Completed" need no regex (measured: most lines are these).
+            if line[19:20] == " " and line[4:5] == "-" and line[26:27] == "-" and line[:4].isdigit():
+                end = 36 if line[36:37] == " " else 43 if line[43:44] == " " else 0
+                if end:
+                    flag = line[end + 1:end + 4]
+                    if flag in DELIVERED:
+                        continue
+                    if flag == "<= ":
+                        state.remember(line[20:end], line[end + 1:])
+                        continue
+                    if flag == "Com" and line.endswith("Completed"):
+                        arrivals.pop(line[20:end], None)
+                        continue
             line_no = first_line_no + offset
             unwrapped = self._unwrap(line) if line else None
             if unwrapped is None:
