@@ -42,6 +42,8 @@ DELIVERY = re.compile(
     r"(?: defer \((?P<code>-?\d{1,5}|dd|EEE)\))?(?: H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\w{1,8}))?\*?)?"
     r"(?: I=\S{1,80})?(?: ?: (?P<diag>.*))?$"
 )
+# log_selector +deliver_time / +queue_time append " DT=0s QT=2m" after the reason.
+TRAILING_TIMES = re.compile(r"(?: (?:DT|QT|RT)=[\w.]{1,20})+$")
 FIELD_HOST = re.compile(r" H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\w{1,8}))?")
 FIELD = re.compile(r" ([A-Z]{1,3})=(\S{1,300})")
 REMOTE_ERROR = re.compile(
@@ -54,7 +56,7 @@ SENDER = re.compile(r"F=<?(?P<s>[^>\s]{0,512})>?")
 # "<driver> authenticator failed for <host> [ip]:port I=...: 535 Incorrect authentication data (set_id=u)";
 # also without "for" (custom messages) and for local callers ("for U=CALLER").
 AUTH_FAIL = re.compile(
-    r"(?P<auth>\S{1,64}) authenticator failed(?: for)? (?P<who>.{0,600}?)(?:: | (?=[45]\d\d ))"
+    r"(?P<auth>\S{1,64}) authenticator failed(?P<for> for)? (?P<who>.{0,600}?)(?:: | (?=[45]\d\d[ -]))"
     r"(?P<text>.*?)(?: \(set_id=(?P<user>[^)]{0,320})\))?$"
 )
 REJECT_WHAT = re.compile(
@@ -323,11 +325,11 @@ class EximParser:
             row.update(arrival_fields(state.arrivals.get(mid)))
             self._emit(ctx, row, line_no, line)
             return
-        diag = d.group("diag") or ""
+        diag = TRAILING_TIMES.sub("", d.group("diag") or "")
         code = d.group("code")
         if code in ("dd", "EEE"):  # Exim's test suite masks the errno
             code = None
-        if text[:2] == "==" and ("retry time not reached" in diag or diag.startswith("retry time not reached")):
+        if text[:2] == "==" and ("etry time not reached" in diag or "etry time not yet reached" in diag):
             ctx.ignored("no delivery attempt (retry time not reached); the attempt that failed has its own line")
             return
         event = "deferred" if text[:2] == "==" else "bounced"
@@ -399,6 +401,16 @@ class EximParser:
             return
         who = a.group("who")
         c = CLIENT.search(who if who.startswith("H=") else "H=" + who)
+        if a.group("for") is None and who.startswith("H="):
+            # "<driver> authenticator failed H=host [ip] 535 ...": our client login to a server failed
+            # (smtp transport); "... failed for <client>" is a client failing against us.
+            text_ = TRAILING_TIMES.sub("", a.group("text"))
+            row = _row(stamp, zone, host, "auth_failed", "outbound", smtp_stage="AUTH",
+                       relay_host=c.group("name") if c else None, relay_ip=c.group("ip") if c else None,
+                       smtp_code=split_reply(text_)[0], enhanced_status=split_reply(text_)[1],
+                       diagnostic=text_.replace("\\n", " "))
+            self._emit(ctx, row, line_no, line)
+            return
         row = _row(stamp, zone, host, "auth_failed", "inbound", smtp_stage="AUTH",
                    client_host=(c.group("name") or c.group("helo")) if c else None,
                    client_ip=c.group("ip") if c else None,
