@@ -50,6 +50,7 @@ _IPV6 = re.compile(r"(?i)(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?:
 _TOKEN = re.compile(r"(?<![\w.<-])[\w.-]{10,200}(?![\w-])")
 _NUMBER = re.compile(r"(?<![\w.])\d{5,}(?![\w])")
 _SPACES = re.compile(r"\s{2,}")
+_DIGIT = re.compile(r"\d")
 
 
 def signature_of(text: str | None) -> str:
@@ -61,7 +62,7 @@ def signature_of(text: str | None) -> str:
         s = _ADDR_BRACKETED.sub("<addr>", s)
         if "@" in s:
             s = _ADDR_BARE.sub("<addr>", s)
-    if any(c.isdigit() for c in s):
+    if _DIGIT.search(s):
         if "." in s:
             s = _IPV4.sub("<ip>", s)
         if "::" in s or s.count(":") >= 7:

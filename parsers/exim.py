@@ -96,6 +96,10 @@ class EximState:
 
     def __init__(self) -> None:
         self.arrivals: dict[str, str] = {}  # message id -> raw "<=" text
+        # Set when parsing a later byte range of a file in parallel (see logscan/pipeline.py):
+        # rows whose "<=" line may lie in an earlier range are marked "_pending".
+        self.split_range = False
+        self.orphan_completed: set[str] = set()
 
     def remember(self, mid: str, raw: str) -> None:
         if len(self.arrivals) >= self.MAX_IDS:
@@ -164,6 +168,21 @@ class EximParser:
             return line.split(" ", 1)[0], line[b.end():], None
         return None
 
+    # --- parallel ranges of one file (see logscan/pipeline.py) --------------------------------
+    def resolve_pending(self, rows: list[dict[str, Any]], earlier: EximState) -> None:
+        """Complete rows of a later range with the "<=" lines the earlier ranges left in `earlier`."""
+        for row in rows:
+            mid = row.pop("_pending", None)
+            for k, v in arrival_fields(earlier.arrivals.get(mid) if mid else None).items():
+                if row.get(k) is None:
+                    row[k] = v
+
+    def merge_state(self, into: EximState, later: EximState) -> None:
+        for mid in later.orphan_completed:
+            into.arrivals.pop(mid, None)
+        for mid, raw in later.arrivals.items():
+            into.remember(mid, raw)
+
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: EximState) -> None:
         panic = "panic" in ctx.path.rsplit("/", 1)[-1]
         arrivals = state.arrivals
@@ -180,7 +199,8 @@ class EximParser:
                         state.remember(line[20:end], line[end + 1:])
                         continue
                     if flag == "Com" and line.endswith("Completed"):
-                        arrivals.pop(line[20:end], None)
+                        if arrivals.pop(line[20:end], None) is None and state.split_range:
+                            state.orphan_completed.add(line[20:end])
                         continue
             line_no = first_line_no + offset
             unwrapped = self._unwrap(line) if line else None
@@ -227,7 +247,8 @@ class EximParser:
                 self._delivery(mid, text, stamp, zone, host, line, line_no, ctx, state)
                 return True
             if text == "Completed" or text.startswith("Completed "):
-                state.arrivals.pop(mid, None)
+                if state.arrivals.pop(mid, None) is None and state.split_range:
+                    state.orphan_completed.add(mid)
                 return True
             if text.startswith(("Frozen", "Message is frozen", "frozen by", "Unfrozen")):
                 ctx.ignored("freezing: the failure that froze the message is on its own ** or == line")
@@ -362,7 +383,10 @@ class EximParser:
                    relay_port=int(rport) if rport and rport.isdigit() else None,  # test suite: PORT_S
                    smtp_code=smtp_code, enhanced_status=enh,
                    smtp_stage=stage, error_code=code, diagnostic=diag or f"deferred (code {code})")
-        row.update(arrival_fields(state.arrivals.get(mid)))
+        arrival = state.arrivals.get(mid)
+        row.update(arrival_fields(arrival))
+        if arrival is None and state.split_range:
+            row["_pending"] = mid
         self._emit(ctx, row, line_no, line)
 
     def _reject(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> None:
