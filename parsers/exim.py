@@ -40,7 +40,12 @@ DELIVERY = re.compile(
     r"(?P<addr>\S{1,600}?)(?: <(?P<parent>[^>]{0,600})>)?"
     r"(?P<fields>(?: (?:routing|[A-Z]{1,3}=(?:\S{1,300} \[[^\]\s]{1,64}\](?::\w{1,8})?\*?|\"[^\"]{0,300}\"|\S{1,300})))*)"
     r"(?: defer \((?P<code>-?\d{1,5}|dd|EEE)\))?(?: H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\w{1,8}))?\*?)?"
-    r"(?: I=\S{1,80})?(?: ?: (?P<diag>.*))?$"
+    r"(?: I=\S{1,80})?(?: (?:DT|QT|RT)=[\w.]{1,20})*(?: ?: (?P<diag>.*))?$"
+)
+# Exim 4.96 with an errno: "defer (110): Connection timed out H=host [ip]:port I=... DT=6s: <detail>"
+ERRNO_HOST = re.compile(
+    r"(?P<err>[^:]{1,200}?) H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\d{1,5}))?(?: I=\S{1,80})?"
+    r"(?: (?:DT|QT|RT)=[\w.]{1,20})*: (?P<detail>.*)$"
 )
 # log_selector +deliver_time / +queue_time append " DT=0s QT=2m" after the reason.
 TRAILING_TIMES = re.compile(r"(?: (?:DT|QT|RT)=[\w.]{1,20})+$")
@@ -82,6 +87,8 @@ CONFIG_ERRORS = ("Exim configuration error", "(SSL_CTX_", "re-exec of exim", "in
 
 # Rejectlog repeats a rejected message's headers after its line: "Envelope-from: <x>",
 # "P Received: ...", "I Message-Id: ...", "  continuation".
+# Exim 4.96 writes a multi-line reply to a failed client AUTH with real newlines: "535 5.7.8 ..."
+SMTP_CONTINUATION = re.compile(r"[2-5]\d\d[ -]")
 HEADER_DUMP = re.compile(r"(?:Envelope-(?:from|to): |[A-Z* ] [\w-]{1,64}: )")
 
 
@@ -211,6 +218,8 @@ class EximParser:
                     ctx.ignored("message headers that rejectlog writes after a rejection")
                 elif line[0] in " \t":
                     ctx.ignored("continuation of a multi-line log entry (headers, or a warning's advice)")
+                elif SMTP_CONTINUATION.match(line):
+                    ctx.ignored("continuation of a multi-line server reply logged on the line before")
                 else:
                     ctx.unparsed(line_no, line)
                 continue
@@ -358,6 +367,10 @@ class EximParser:
                                  or "retry time not reached for any host after a long failure period" in diag):
             event = "expired"
         rhost, rip, rport = d.group("h"), d.group("ip"), d.group("port")
+        e = ERRNO_HOST.match(diag) if rhost is None and " H=" in diag else None
+        if e:
+            rhost, rip, rport = e.group("h"), e.group("ip"), e.group("port")
+            diag = f"{e.group('err')}: {e.group('detail')}"
         if rhost is None:
             h = FIELD_HOST.search(d.group("fields") or "")
             if h:
