@@ -1,30 +1,37 @@
 #!/usr/bin/env python3
-"""Benchmark `logscan scan` against pflogsumm on the same generated Postfix log, in one run.
+"""Benchmark `logscan scan` against pflogsumm (postfix) or eximstats (exim) on the same generated log.
+
+--kind postfix (the default) compares with pflogsumm on a Postfix log; --kind exim compares with
+eximstats on an Exim main log. Below, REF is the reference tool of the chosen kind.
 
 What it does
-    1. Generates a Postfix log with the shared generator (`../shared/bench/genlog.py postfix --mb N`,
-       i.e. /work/shared/bench/genlog.py next to this repository) into a temporary directory, or
-       uses the file given with --log. The file is read once (to count lines), so every timed run
-       starts with it in the page cache.
-    2. Runs the two tools alternately, --runs times each (logscan, pflogsumm, logscan, pflogsumm, ...),
+    1. Generates a log of the chosen kind with the shared generator (`../shared/bench/genlog.py
+       postfix --mb N` or `genlog.py exim --mb N`, i.e. /work/shared/bench/genlog.py next to this
+       repository) into a temporary directory, or uses the file given with --log. The file is read
+       once (to count lines), so every timed run starts with it in the page cache.
+    2. Runs the two tools alternately, --runs times each (logscan, REF, logscan, REF, ...),
        each under GNU `/usr/bin/time -v`:
            logscan:   <repo>/.venv/bin/logscan scan LOG --quiet --output TMP.parquet --force
                       (`logscan` on PATH if the repository has no .venv)
-           pflogsumm: pflogsumm LOG   (report to /dev/null)
+           pflogsumm: pflogsumm LOG   (--kind postfix; report to /dev/null)
+           eximstats: eximstats LOG   (--kind exim; report to /dev/null)
     3. Prints, per tool, the median / min / max wall-clock seconds, throughput (MiB/s at the median),
-       the median peak RSS, and the ratio pflogsumm / logscan of the median wall times.
+       the median peak RSS, and the ratio REF / logscan of the median wall times.
 
 How to run (from the repository root)
-    python3 tools/bench/bench_postfix.py                  # 100 MiB, 3 runs each
+    python3 tools/bench/bench_postfix.py                  # Postfix, 100 MiB, 3 runs each
     python3 tools/bench/bench_postfix.py --mb 20 --runs 1 # quick check
+    python3 tools/bench/bench_postfix.py --kind exim      # Exim vs eximstats, 100 MiB, 3 runs each
     python3 tools/bench/bench_postfix.py --log /var/log/mail.log --runs 5 --json out/bench.json
+    python3 tools/bench/bench_postfix.py --kind exim --log /var/log/exim4/mainlog
     make bench
 
-    Needs: pflogsumm (`apt-get install -y pflogsumm`) and GNU time (`apt-get install -y time`).
+    Needs: GNU time (`apt-get install -y time`), and pflogsumm (`apt-get install -y pflogsumm`)
+    for --kind postfix or eximstats (`apt-get install -y exim4-base`) for --kind exim.
 
 How to read the result
-    ratio = median wall time of pflogsumm / median wall time of logscan, on the same file in the same
-    run. Above 1: logscan is that many times faster than pflogsumm; below 1: slower.
+    ratio = median wall time of REF / median wall time of logscan, on the same file in the same
+    run. Above 1: logscan is that many times faster than REF; below 1: slower.
     These machines are noisy: compare ratios from one run, not absolute seconds across runs.
 
     Peak RSS is GNU time's "Maximum resident set size": the largest single process of the tool
@@ -105,6 +112,20 @@ def find_pflogsumm() -> str:
     return found
 
 
+def find_eximstats() -> str:
+    found = shutil.which("eximstats") or ("/usr/sbin/eximstats" if Path("/usr/sbin/eximstats").is_file() else None)
+    if not found:
+        raise SetupError("eximstats not found; install it with: apt-get install -y exim4-base")
+    return found
+
+
+# --kind -> (reference tool name, its finder, genlog.py kind, label in messages, generated file name)
+KINDS = {
+    "postfix": ("pflogsumm", find_pflogsumm, "postfix", "Postfix", "postfix.log"),
+    "exim": ("eximstats", find_eximstats, "exim", "Exim", "mainlog"),
+}
+
+
 def check_gnu_time() -> None:
     ok = False
     if Path(GNU_TIME).is_file():
@@ -114,12 +135,12 @@ def check_gnu_time() -> None:
         raise SetupError(f"GNU time not found at {GNU_TIME}; install it with: apt-get install -y time")
 
 
-def generate_log(genlog: Path, mb: float, dest: Path) -> None:
+def generate_log(genlog: Path, mb: float, dest: Path, kind: str = "postfix", label: str = "Postfix") -> None:
     if not genlog.is_file():
         raise SetupError(f"log generator not found: {genlog} (pass --genlog PATH or --log FILE)")
-    print(f"generating {mb:g} MiB Postfix log with {genlog} ...", file=sys.stderr, flush=True)
+    print(f"generating {mb:g} MiB {label} log with {genlog} ...", file=sys.stderr, flush=True)
     with dest.open("wb") as out:
-        proc = subprocess.run([sys.executable, str(genlog), "postfix", "--mb", f"{mb:g}"],
+        proc = subprocess.run([sys.executable, str(genlog), kind, "--mb", f"{mb:g}"],
                               stdout=out, stderr=subprocess.PIPE, text=False)
     if proc.returncode != 0:
         raise SetupError(f"genlog.py failed (exit {proc.returncode}):\n"
@@ -203,7 +224,7 @@ def summarize(samples: list[dict], size_mib: float) -> dict:
     }
 
 
-def print_table(meta: dict, results: dict, ratio: float | None) -> None:
+def print_table(meta: dict, results: dict, ratio: float | None, ref: str = "pflogsumm") -> None:
     print()
     print(f"input:   {meta['log']}")
     print(f"         {meta['size_mib']:.1f} MiB, {meta['lines']:,} lines")
@@ -225,17 +246,18 @@ def print_table(meta: dict, results: dict, ratio: float | None) -> None:
     if ratio is not None:
         verdict = "faster" if ratio >= 1 else "slower"
         shown = ratio if ratio >= 1 else 1 / ratio
-        print(f"ratio pflogsumm/logscan (median wall): {ratio:.2f}  -> logscan is {shown:.2f}x {verdict}")
+        print(f"ratio {ref}/logscan (median wall): {ratio:.2f}  -> logscan is {shown:.2f}x {verdict}")
     print("peak RSS = largest single process (GNU time); logscan may fork workers, whose memory adds up.")
     print("these machines are noisy: compare ratios from one run, not absolute seconds.")
 
 
 def run(args: argparse.Namespace) -> int:
+    ref, find_ref, gen_kind, label, log_name = KINDS[args.kind]
     check_gnu_time()
     logscan = find_logscan()
-    pflogsumm = find_pflogsumm()
+    ref_tool = find_ref()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench_postfix."))
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench_{args.kind}."))
     keep_dir = False
     try:
         if args.log:
@@ -243,8 +265,8 @@ def run(args: argparse.Namespace) -> int:
             if not log.is_file():
                 raise SetupError(f"--log: no such file: {log}")
         else:
-            log = workdir / "postfix.log"
-            generate_log(Path(args.genlog), args.mb, log)
+            log = workdir / log_name
+            generate_log(Path(args.genlog), args.mb, log, gen_kind, label)
             keep_dir = args.keep
 
         size_mib = log.stat().st_size / MIB
@@ -252,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
         parquet = workdir / "out.parquet"
         commands = {
             "logscan": [logscan, "scan", str(log), "--quiet", "--output", str(parquet), "--force"],
-            "pflogsumm": [pflogsumm, str(log)],
+            ref: [ref_tool, str(log)],
         }
         meta = {
             "log": str(log),
@@ -276,14 +298,14 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{result['wall_s']:.2f} s, {result['maxrss_mb']:.0f} MB", file=sys.stderr, flush=True)
 
         results = {name: summarize(s, size_mib) for name, s in samples.items()}
-        lw, pw = results["logscan"]["median_wall_s"], results["pflogsumm"]["median_wall_s"]
-        ratio = pw / lw if lw > 0 else None
-        print_table(meta, results, ratio)
+        lw, rw = results["logscan"]["median_wall_s"], results[ref]["median_wall_s"]
+        ratio = rw / lw if lw > 0 else None
+        print_table(meta, results, ratio, ref)
 
         if args.json:
             out = Path(args.json)
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps({"meta": meta, "results": results, "ratio_pflogsumm_over_logscan": ratio},
+            out.write_text(json.dumps({"meta": meta, "results": results, f"ratio_{ref}_over_logscan": ratio},
                                       indent=2) + "\n")
             print(f"numbers written to {out}")
         if keep_dir:
@@ -298,8 +320,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="Compare `logscan scan` with pflogsumm on the same Postfix log.",
-                                 epilog="Ratio = pflogsumm / logscan median wall time (>1: logscan faster).")
+    ap = argparse.ArgumentParser(description="Compare `logscan scan` with pflogsumm (Postfix log) or eximstats"
+                                             " (Exim log) on the same log.",
+                                 epilog="Ratio = pflogsumm or eximstats / logscan median wall time"
+                                        " (>1: logscan faster).")
+    ap.add_argument("--kind", choices=sorted(KINDS), default="postfix",
+                    help="log kind and reference tool: postfix (pflogsumm) or exim (eximstats); default postfix")
     ap.add_argument("--mb", type=float, default=100, help="size of the generated log in MiB (default 100)")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per tool, alternating (default 3)")
     ap.add_argument("--log", metavar="PATH", help="use this existing log instead of generating one")
