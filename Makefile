@@ -20,7 +20,8 @@ test: $(STAMP)
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
-	$(PY) tools/bench/bench_postfix.py
+	$(PY) tools/bench/bench_postfix.py --kind postfix
+	$(PY) tools/bench/bench_postfix.py --kind exim
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
