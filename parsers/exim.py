@@ -151,8 +151,8 @@ class EximParser:
     def detect(self, lines: list[str]) -> float:
         hits = 0
         for line in lines:
-            body = self._unwrap(line)
-            if body is not None and STAMP.match(body[1]) is not None:
+            u = self._unwrap(line)
+            if u is not None and (u[2] is not None or STAMP.match(u[1]) is not None):
                 hits += 1
         return hits / len(lines) if lines else 0.0
 
