@@ -59,6 +59,7 @@ REMOTE_ERROR = re.compile(
 CLIENT = re.compile(r"H=(?:(?P<name>[^\s(\[]{1,255}) ?)?(?:\((?P<helo>[^)]{0,255})\) ?)?\[(?P<ip>[^\]\s]{1,64})\]")
 # "rejected EHLO from [127.0.0.1]:35892": the client without H=
 BARE_CLIENT = re.compile(r"from (?:(?P<name>[^\s\[]{1,255}) )?(?:\((?P<helo>[^)]{0,255})\) )?\[(?P<ip>[^\]\s]{1,64})\]")
+UNQUALIFIED = re.compile(r"unqualified (sender|recipient) rejected: <([^>]{0,512})>")
 SENDER = re.compile(r"F=<?(?P<s>[^>\s]{0,512})>?")
 # "<driver> authenticator failed for <host> [ip]:port I=...: 535 Incorrect authentication data (set_id=u)";
 # also without "for" (custom messages) and for local callers ("for U=CALLER").
@@ -109,6 +110,7 @@ class EximState:
         # rows whose "<=" line may lie in an earlier range are marked "_pending".
         self.split_range = False
         self.orphan_completed: set[str] = set()
+        self.last_syslog_line = ""
 
     def remember(self, mid: str, raw: str) -> None:
         if len(self.arrivals) >= self.MAX_IDS:
@@ -226,6 +228,13 @@ class EximParser:
                     ctx.unparsed(line_no, line)
                 continue
             host, body, syslog_stamp = unwrapped
+            if host is not None:
+                if line == state.last_syslog_line:
+                    # syslog_duplication (default true): Exim sends reject and panic lines to
+                    # syslog once for the main log and once for the reject/panic log.
+                    ctx.ignored("second copy of a line (Exim's syslog_duplication)")
+                    continue
+                state.last_syslog_line = line
             if syslog_stamp is not None:  # syslog_timestamp = false: the syslog stamp is the time
                 stamp, zone, text = syslog_stamp, None, body
             else:
@@ -264,7 +273,8 @@ class EximParser:
             if text.startswith(("Frozen", "Message is frozen", "frozen by", "Unfrozen")):
                 ctx.ignored("freezing: the failure that froze the message is on its own ** or == line")
                 return True
-            if text.startswith("H=") or text.endswith((" Connection refused", " Connection timed out")):
+            if (text.startswith("H=") and " rejected " not in text) or text.endswith(
+                    (" Connection refused", " Connection timed out")):
                 ctx.ignored("per-host attempt; the == or ** line of the delivery is the failure")
                 return True
             if text.startswith("cancelled by timeout_frozen_after"):
@@ -284,7 +294,7 @@ class EximParser:
             self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", smtp_stage="protocol",
                                  client_host=(c.group("name") or c.group("helo")) if c else None,
                                  client_ip=c.group("ip") if c else None, diagnostic=text), line_no, line)
-        elif " rejected " in text or text.startswith(("rejected ", "temporarily rejected ")):
+        elif " rejected " in text or " rejected: " in text or text.startswith(("rejected ", "temporarily rejected ")):
             self._reject(mid, text, stamp, zone, host, line, line_no, ctx, state)
         elif " authenticator failed" in text:
             self._auth(text, stamp, zone, host, line, line_no, ctx)
@@ -406,9 +416,15 @@ class EximParser:
 
     def _reject(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> None:
         r = REJECT_WHAT.search(text)
-        if r is None:  # "message temporarily rejected" by local_scan() and other rare forms
+        if r is None:  # "unqualified sender rejected: <x>", local_scan()'s "message temporarily rejected", ...
             c = CLIENT.search(text)
-            self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", queue_id=mid, diagnostic=text,
+            u = UNQUALIFIED.match(text)
+            self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", queue_id=mid,
+                                 diagnostic=text.split(" H=", 1)[0],
+                                 sender=u.group(2) if u and u.group(1) == "sender" else None,
+                                 recipient=u.group(2) if u and u.group(1) == "recipient" else None,
+                                 smtp_stage=("MAIL FROM" if u.group(1) == "sender" else "RCPT TO") if u else None,
+                                 client_host=(c.group("name") or c.group("helo")) if c else None,
                                  client_ip=c.group("ip") if c else None), line_no, line)
             return
         left, right = text[:r.start()], text[r.end():]
@@ -514,6 +530,12 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(
         "2026-11-27 20:31:38 SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised): rejected \"MAIL FROM:<alice@example.com>\" H=(oldclient.example.com) [127.0.0.1]:45069 I=[127.0.0.1]:25 next input=\"RCPT TO:<bob@example.com>\\r\\n\"",
         expect={"event": "rejected", "smtp_stage": "protocol", "client_host": "oldclient.example.com"}),
+    Sample("2026-11-27 20:37:22 unqualified sender rejected: <carol> H=(client.example.com) [127.0.0.1]:58362 I=[127.0.0.1]:25",
+           expect={"event": "rejected", "sender": "carol", "smtp_stage": "MAIL FROM", "client_ip": "127.0.0.1",
+                   "diagnostic": "unqualified sender rejected: <carol>"}),
+    Sample('2026-11-27 20:37:23 1xX2h9-0007xY-2t H=(client.example.com) [127.0.0.2]:35987 I=[127.0.0.1]:25 F=<winner@example.org> rejected after DATA: spam subject "You won the lottery"',
+           expect={"event": "rejected", "queue_id": "1xX2h9-0007xY-2t", "smtp_stage": "end of DATA",
+                   "client_ip": "127.0.0.2", "sender": "winner@example.org", "category": "spam_detected"}),
     Sample("2026-11-27 20:31:24 1xX2bM-0007Lk-1A == slowdata@flaky.example.net R=fake_flaky T=smtp_flaky defer (-54) DT=0s: retry time not reached for any host for 'flaky.example.net'",
            ignore="no delivery attempt (retry time not reached); the attempt that failed has its own line"),
     Sample("2026-11-27 20:31:24 1xX2bM-0007Lc-0d H=127.0.0.1 [127.0.0.1]:2528: Remote host closed connection in response to pipelined RCPT TO:<drop@flaky.example.net>",

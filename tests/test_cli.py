@@ -21,17 +21,20 @@ def run(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def test_scan_summary_on_bundled_samples():
-    r = run("scan", SAMPLE_LOGS)
+@pytest.mark.parametrize("kind,files", [("postfix", 5), ("exim", 5)])
+def test_scan_summary_on_bundled_samples(kind, files):
+    r = run("scan", SAMPLE_LOGS / kind)
     assert r.exit_code == 0, r.output
-    assert re.search(r"^\d+ lines read in 5 file\(s\): \d+ failures, \d+ ignored, 0 unparsed\.$", r.stdout, re.M)
+    assert re.search(rf"^\d+ lines read in {files} file\(s\): \d+ failures, \d+ ignored, 0 unparsed\.$", r.stdout, re.M)
     assert "Failures by root cause:" in r.stdout and "Top recurring problems" in r.stdout
+    assert f"({kind})" in r.stdout
     assert "skipped" in r.stdout and "README.md" in r.stdout  # the skipped file is named, with why
 
 
-def test_clean_log_yields_zero_failures():
-    r = run("scan", CLEAN)
-    assert r.exit_code == 0
+@pytest.mark.parametrize("folder", [CLEAN, SAMPLE_LOGS / "exim" / "clean"])
+def test_clean_log_yields_zero_failures(folder):
+    r = run("scan", folder)
+    assert r.exit_code == 0, r.output
     assert re.search(r"^\d+ lines read in 1 file\(s\): 0 failures, \d+ ignored, 0 unparsed\.$", r.stdout, re.M)
 
 
@@ -148,3 +151,12 @@ def test_hostile_bytes_never_crash_a_scan(tmp_path):
     r = run("scan", log, "--format", "postfix")
     assert r.exit_code == 0, r.output
     assert "4 lines read in 1 file(s): 1 failures, 0 ignored, 3 unparsed." in r.stdout
+
+
+def test_exim_rejectlog_and_paniclog_named_explicitly():
+    exim = SAMPLE_LOGS / "exim"
+    r = run("scan", exim / "rejectlog", exim / "paniclog")
+    assert r.exit_code == 0, r.output
+    assert "0 unparsed" in r.stdout.splitlines()[0]
+    panic = [x for x in r.stdout.splitlines() if x.rstrip().endswith("paniclog (exim)")][0].split()
+    assert panic[0] == panic[1]  # every paniclog entry is a failure (lines == failures)

@@ -69,9 +69,9 @@ def test_forced_format(tmp_path):
 
 def test_bundled_samples_are_found():
     files, skipped = discover([str(SAMPLE_LOGS)])
-    assert {f.format for f in files} == {"postfix"}
-    assert len(files) >= 5
-    assert all(s.path.endswith(".md") for s in skipped)
+    assert {f.format for f in files} == {"postfix", "exim"}
+    assert len(files) >= 9
+    assert all(s.path.endswith(".md") or "repeats lines of mainlog" in s.reason for s in skipped)
 
 
 def test_exim_copies_skipped_unless_named(tmp_path):
