@@ -396,7 +396,7 @@ class EximParser:
             diag = reply.group("reply").replace("\\n", " ")
             smtp_code, enh = split_reply(diag)
         else:
-            enh = None
+            smtp_code, enh = split_reply(diag)  # Exim's own texts may start with a status: "5.1.2 ..."
             if diag.startswith("Remote host ") and "closed connection" in diag:
                 stage = "greeting" if "initial connection" in diag else stage
         transport = dict(FIELD.findall(d.group("fields") or "")).get("T", "")
