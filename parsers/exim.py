@@ -106,6 +106,9 @@ class EximState:
 
     def __init__(self) -> None:
         self.arrivals: dict[str, str] = {}  # message id -> raw "<=" text
+        # message id -> {recipient: the row of its last deferral}, so that an expired address says
+        # why it expired; forgotten with the message at "Completed".
+        self.deferrals: dict[str, dict[str, dict[str, Any]]] = {}
         # Set when parsing a later byte range of a file in parallel (see logscan/pipeline.py):
         # rows whose "<=" line may lie in an earlier range are marked "_pending".
         self.split_range = False
@@ -116,7 +119,18 @@ class EximState:
         if len(self.arrivals) >= self.MAX_IDS:
             for old in list(self.arrivals)[: self.MAX_IDS // 10]:
                 del self.arrivals[old]
+            if len(self.deferrals) >= self.MAX_IDS:
+                for old in list(self.deferrals)[: self.MAX_IDS // 10]:
+                    del self.deferrals[old]
         self.arrivals[mid] = raw
+
+    def forget(self, mid: str) -> bool:
+        """The message is Completed; False if it was never seen arriving."""
+        self.deferrals.pop(mid, None)
+        return self.arrivals.pop(mid, None) is not None
+
+    def last_deferral(self, mid: str | None, rcpt: str | None) -> dict[str, Any] | None:
+        return self.deferrals.get(mid, {}).get(rcpt) if mid else None
 
 
 def arrival_fields(raw: str | None) -> dict[str, Any]:
@@ -139,6 +153,18 @@ def arrival_fields(raw: str | None) -> dict[str, Any]:
     if i >= 0:
         out["message_id"] = rest[i + 4:].split(" ", 1)[0].strip("<>") or None
     return out
+
+
+LAST_DEFERRAL_FIELDS = ("relay_host", "relay_ip", "relay_port", "smtp_code", "enhanced_status", "smtp_stage",
+                        "error_code")
+
+
+def _link_last_deferral(row: dict[str, Any], last: dict[str, Any]) -> None:
+    """An expired address: the cause is its last deferral (like Postfix's qmgr expiry)."""
+    for k in LAST_DEFERRAL_FIELDS:
+        if row.get(k) is None:
+            row[k] = last.get(k)
+    row["diagnostic"] = f"{row['diagnostic']}; last deferral: {last.get('diagnostic')}"
 
 
 def _row(stamp: str, zone: str | None, host: str | None, event: str, direction: str, **fields: Any) -> dict[str, Any]:
@@ -187,16 +213,20 @@ class EximParser:
             for k, v in arrival_fields(earlier.arrivals.get(mid) if mid else None).items():
                 if row.get(k) is None:
                     row[k] = v
+            last = earlier.last_deferral(mid, row.get("recipient"))
+            if row["event"] == "expired" and last is not None and "; last deferral: " not in row["diagnostic"]:
+                _link_last_deferral(row, last)
 
     def merge_state(self, into: EximState, later: EximState) -> None:
         for mid in later.orphan_completed:
-            into.arrivals.pop(mid, None)
+            into.forget(mid)
         for mid, raw in later.arrivals.items():
             into.remember(mid, raw)
+        for mid, by_rcpt in later.deferrals.items():
+            into.deferrals.setdefault(mid, {}).update(by_rcpt)
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: EximState) -> None:
         panic = "panic" in ctx.path.rsplit("/", 1)[-1]
-        arrivals = state.arrivals
         for offset, line in enumerate(lines):
             # Fast path for the bulk of a mainlog, "YYYY-MM-DD HH:MM:SS <message id> <flag> ...":
             # deliveries, arrivals and "Completed" need no regex (measured: most lines are these).
@@ -210,7 +240,7 @@ class EximParser:
                         state.remember(line[20:end], line[end + 1:])
                         continue
                     if flag == "Com" and line.endswith("Completed"):
-                        if arrivals.pop(line[20:end], None) is None and state.split_range:
+                        if not state.forget(line[20:end]) and state.split_range:
                             state.orphan_completed.add(line[20:end])
                         continue
             line_no = first_line_no + offset
@@ -267,7 +297,7 @@ class EximParser:
                 self._delivery(mid, text, stamp, zone, host, line, line_no, ctx, state)
                 return True
             if text == "Completed" or text.startswith("Completed "):
-                if state.arrivals.pop(mid, None) is None and state.split_range:
+                if not state.forget(mid) and state.split_range:
                     state.orphan_completed.add(mid)
                 return True
             if text.startswith(("Frozen", "Message is frozen", "frozen by", "Unfrozen")):
@@ -408,11 +438,16 @@ class EximParser:
                    relay_port=int(rport) if rport and rport.isdigit() else None,  # test suite: PORT_S
                    smtp_code=smtp_code, enhanced_status=enh,
                    smtp_stage=stage, error_code=code, diagnostic=diag or f"deferred (code {code})")
+        last = state.last_deferral(mid, rcpt) if event == "expired" else None
+        if last is not None:
+            _link_last_deferral(row, last)
         arrival = state.arrivals.get(mid)
         row.update(arrival_fields(arrival))
-        if arrival is None and state.split_range:
+        if state.split_range and (arrival is None or (event == "expired" and last is None)):
             row["_pending"] = mid
         self._emit(ctx, row, line_no, line)
+        if event == "deferred":
+            state.deferrals.setdefault(mid, {})[rcpt] = row
 
     def _reject(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> None:
         r = REJECT_WHAT.search(text)
@@ -504,8 +539,14 @@ SAMPLES: tuple[Sample, ...] = (
         "2026-11-27 20:31:30 1xX2bS-0007MO-2b == postmaster@selfsigned.example.org R=fake_verify T=smtp_verify defer (-37) H=127.0.0.1 [127.0.0.1]:2532 I=[127.0.0.1]:45951 DT=0s: TLS session: (certificate verification failed): certificate invalid",
         expect={"event": "deferred", "error_code": "-37", "smtp_stage": "STARTTLS", "category": "tls_certificate"}),
     Sample(
-        "2026-11-27 20:32:47 1xX2bT-0007Nt-1o ** dave@example.com: retry timeout exceeded",
-        expect={"event": "expired", "recipient": "dave@example.com", "category": "expired"}),
+        "2026-11-27 20:40:43 1xX2kM-0008Cl-35 ** again@refused.example.org: retry timeout exceeded",
+        context=(
+            "2026-11-27 20:40:42 1xX2kM-0008Cl-35 <= bob@example.com U=bob P=local S=371 M8S=0 T=\"refused again\" from <bob@example.com> for again@refused.example.org",
+            "2026-11-27 20:40:43 1xX2kM-0008Cl-35 == again@refused.example.org R=fake_fast T=smtp_fast defer (111): Connection refused DT=0s",
+        ),
+        expect={"event": "expired", "recipient": "again@refused.example.org", "sender": "bob@example.com",
+                "error_code": "111", "category": "expired",
+                "diagnostic": "retry timeout exceeded; last deferral: Connection refused"}),
     Sample(
         "2026-11-27 20:31:31 1xX2bT-0007Nd-1E ** nosuchuser@example.com F=<bob@example.com>: Unknown user DT=0s",
         expect={"event": "bounced", "diagnostic": "Unknown user", "category": "recipient_unknown"}),
