@@ -105,23 +105,19 @@ def _scan(paths, fmt, year, tz, rules, quiet, sink=None) -> ScanResult:
         return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files, sink=sink)
 
 
-def _print_summary(result: ScanResult, top: int = 10) -> None:
-    from logscan.reports.aggregate import summarize
-
+def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
     from .engine import load_categories
 
-    s = summarize(result.table, load_categories(), top=top)
     t = result.totals
     echo = typer.echo
     echo(f"{t['lines']} lines read in {len(result.files)} file(s): {t['failures']} failures, "
          f"{t['ignored']} ignored, {t['unparsed']} unparsed.")
-    if s.by_category:
+    if tally.failures:
         echo("\nFailures by root cause:")
-        for c in s.by_category:
+        for c in tally.categories(load_categories()):
             echo(f"  {c['failures']:>7}  {c['share'] * 100:5.1f}%  {c['category']:<24} {c['title']}")
-    if s.problems:
-        echo(f"\nTop recurring problems (of {result.table.num_rows} failures):")
-        for i, p in enumerate(s.problems, 1):
+        echo(f"\nTop recurring problems (of {tally.failures} failures):")
+        for i, p in enumerate(tally.problems(top), 1):
             sig = p["signature"] if len(p["signature"]) <= 150 else p["signature"][:147] + "..."
             echo(f"  {i:>2}. {p['failures']:>6} x {p['category']} [{p['rule_id'] or '-'}]: {sig}")
     echo("\nPer file (lines / failures / ignored / unparsed):")
@@ -155,7 +151,11 @@ def scan_cmd(
 
     def run():
         if output is None:
-            result = _scan(paths, fmt, year, tz, rules, quiet)
+            # The summary counts batches as they stream past: memory stays flat here too.
+            from logscan.reports.aggregate import Tally
+
+            tally = Tally()
+            result = _scan(paths, fmt, year, tz, rules, quiet, sink=tally.add)
         else:
             # Failures stream to the file batch by batch: memory stays flat however many there are.
             with TableWriter(output, force) as writer:  # checks the name before a long scan
@@ -163,7 +163,7 @@ def scan_cmd(
             if not quiet:
                 typer.echo(f"Wrote {writer.rows} failures to {output}")
         if not quiet and output is None:
-            _print_summary(result, top)
+            _print_summary(result, tally, top)
         elif not quiet:
             t = result.totals
             typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "

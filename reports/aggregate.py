@@ -7,6 +7,7 @@ distinct recipients they hit.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,3 +111,38 @@ def summarize(table: pa.Table, categories: dict[str, Category], top: int = 25) -
                   "top_category": r.top_category} for d, r in dom.iterrows()]
     by_event = [{"event": e, "failures": int(c)} for e, c in df["event"].value_counts().items()]
     return Summary(totals, by_category, by_family, problems, by_domain, by_event)
+
+
+class Tally:
+    """Counts classified failure batches as they stream past, for the `scan` summary: memory
+    follows the number of distinct problems, not the number of failures."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.by_category: Counter = Counter()
+        self.by_problem: Counter = Counter()
+        self.rule_of: dict[tuple[str, str], str] = {}
+
+    def add(self, table: pa.Table) -> None:
+        self.failures += table.num_rows
+        cats = table.column("category").to_pylist()
+        sigs = table.column("signature").to_pylist()
+        rules = table.column("rule_id").to_pylist()
+        self.by_category.update(cats)
+        keys = list(zip(cats, sigs, strict=True))
+        self.by_problem.update(keys)
+        for key, rule in zip(keys, rules, strict=True):
+            self.rule_of.setdefault(key, rule or "")
+
+    def categories(self, categories: dict[str, Category]) -> list[dict[str, Any]]:
+        return [
+            {"category": c, "title": categories[c].title if c in categories else c, "failures": n,
+             "share": n / self.failures}
+            for c, n in self.by_category.most_common()
+        ]
+
+    def problems(self, top: int) -> list[dict[str, Any]]:
+        return [
+            {"category": c, "signature": s, "failures": n, "rule_id": self.rule_of.get((c, s), "")}
+            for (c, s), n in self.by_problem.most_common(top)
+        ]
