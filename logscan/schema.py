@@ -31,6 +31,8 @@ EVENTS = (
     "auth_failed",  # a SMTP AUTH attempt failed
     "tls_failed",  # a TLS handshake failed
     "server_error",  # the mail system itself reported an error that blocks delivery
+    "connect_failed",  # a mail client could not reach its server (refused, timed out, no route)
+    "send_failed",  # a mail client reached its server, which refused the message
 )
 
 DIRECTIONS = ("outbound", "inbound", "local")
