@@ -134,6 +134,9 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     except (OSError, EOFError, lzma.LZMAError) as exc:
         # A truncated .gz of a log still being rotated: keep what was read, say where it stopped.
         ctx.stats.read_error = f"stopped after line {line_no - 1}: {exc}"
+    finish = getattr(parser, "finish", None)  # parsers with multi-line records flush the last one
+    if finish is not None:
+        finish(ctx, state)
     out.flush(ctx)
     st = ctx.stats
     st.lines = line_no - 1

@@ -3,10 +3,10 @@ the fields they must yield), which tests/test_parser_samples.py walks for every 
 
 from __future__ import annotations
 
-from logscan.parsers import exim, msmtp, postfix
+from logscan.parsers import exim, msmtp, postfix, smtplib
 from logscan.parsers.base import Parser, Sample
 
-MODULES = (postfix, exim, msmtp)
+MODULES = (postfix, exim, msmtp, smtplib)
 REGISTRY: dict[str, Parser] = {m.PARSER.name: m.PARSER for m in MODULES}
 
 

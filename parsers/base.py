@@ -118,4 +118,6 @@ class Parser(Protocol):
         """Correlation state, shared by the files of one scan (bounded in size)."""
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: Any) -> None:
-        """Parse consecutive lines; count each one in ctx.stats; append rows with ctx.emit."""
+        """Parse consecutive lines; count each one in ctx.stats; append rows with ctx.emit.
+        A parser whose records span lines may also define finish(ctx, state), called at the end
+        of each file, to emit the record still open."""

@@ -1,0 +1,227 @@
+"""Python smtplib failures in application logs (logging's usual formats, tracebacks included).
+
+An application log is mostly noise: every line that is not an smtplib failure is counted as
+ignored, never as unparsed. A failure is either
+  * a traceback whose exception is smtplib's (smtplib.SMTPRecipientsRefused: {...}), or an OS/SSL
+    error (ConnectionRefusedError, TimeoutError, ssl.SSLError, socket.gaierror, ...) raised through
+    smtplib's frames; a chained traceback is one failure, the last exception naming the first;
+  * a one-line record with an exception repr: "could not send: SMTPAuthenticationError(535, b'...')".
+The time is the one of the log record the traceback belongs to. Exception texts are those of
+CPython's Lib/smtplib.py and ssl/socket; every shape has a real line below, written by Python 3.11
+here against the loopback trouble server (tools/samples/smtplib_scenarios.py, sample_logs/smtplib/).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.syslog import PREFIX
+from logscan.smtp import domain_of, split_reply
+
+NAME = "smtplib"
+
+# "2026-11-27 20:58:41,542 ERROR shop.mailer: message" (logging's asctime, also with "." or "T")
+RECORD = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
+EXCEPTION = re.compile(r"((?:smtplib\.|ssl\.|socket\.)?[A-Z]\w{0,60}(?:Error|Refused|Disconnected|Exception|timeout|gaierror)"
+                       r"|socket\.(?:timeout|gaierror|herror)): ?(.{0,8000})$")
+REPR = re.compile(r"\b(SMTP\w{0,40}(?:Error|Refused|Disconnected|Exception))\((.{0,8000})\)\s*$")
+CODE_TEXT = re.compile(r"\((?P<code>\d{3}), b(?P<q>['\"])(?P<text>.{0,8000}?)(?P=q)(?:, '(?P<sender>[^']{0,512})')?\)")
+RCPT_DICT = re.compile(r"\{'(?P<rcpt>[^']{1,512})': \(")
+# Non-smtplib exceptions count only when the traceback went through smtplib.
+NETWORK = ("ConnectionRefusedError", "TimeoutError", "socket.timeout", "ConnectionResetError", "OSError",
+           "socket.gaierror", "gaierror", "ssl.SSLError", "ssl.SSLCertVerificationError", "SSLError",
+           "SSLCertVerificationError", "ssl.SSLZeroReturnError", "BrokenPipeError", "ConnectionAbortedError")
+EVENT = {
+    "SMTPAuthenticationError": ("auth_failed", "AUTH"),
+    "SMTPRecipientsRefused": ("send_failed", "RCPT TO"),
+    "SMTPSenderRefused": ("send_failed", "MAIL FROM"),
+    "SMTPDataError": ("send_failed", "end of DATA"),
+    "SMTPHeloError": ("send_failed", "EHLO"),
+    "SMTPConnectError": ("connect_failed", "greeting"),
+    "SMTPServerDisconnected": ("connect_failed", None),
+    "SMTPNotSupportedError": ("tls_failed", "STARTTLS"),
+}
+
+
+def _event(exc: str, text: str) -> tuple[str, str | None]:
+    short = exc.rsplit(".", 1)[-1]
+    if short in EVENT:
+        event, stage = EVENT[short]
+        if short == "SMTPNotSupportedError" and "STARTTLS" not in text:
+            return "send_failed", None
+        return event, stage
+    if short.startswith("SSL") or exc.startswith("ssl."):
+        return "tls_failed", "STARTTLS"
+    return "connect_failed", "connect"
+
+
+class SmtplibState:
+    def __init__(self) -> None:
+        self.stamp: str | None = None  # time of the current log record
+        self.in_traceback = False
+        self.chained = False  # "During handling of the above exception ..." seen
+        self.through_smtplib = False
+        # The last exception line of the current traceback, emitted when the traceback ends:
+        # (exception, text, line, line number, the exception it was raised while handling)
+        self.pending: tuple[str, str, str, int, str | None] | None = None
+        self.chained_pending = False
+        self.split_range = False
+
+
+class SmtplibParser:
+    name = NAME
+    description = "Python smtplib failures in application logs (logging formats, tracebacks)"
+
+    def detect(self, lines: list[str]) -> float:
+        # smtplib's own exception lines, or log records that end in an smtplib exception's repr.
+        hits = sum(1 for x in lines
+                   if (x.startswith("smtplib.SMTP") and EXCEPTION.match(x)) or (RECORD.match(x) and REPR.search(x)))
+        return hits / len(lines) if lines else 0.0
+
+    def new_state(self) -> SmtplibState:
+        return SmtplibState()
+
+    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: SmtplibState) -> None:
+        for offset, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                if not state.chained:  # a new traceback, not the next part of a chained one
+                    self.finish(ctx, state)
+                    state.through_smtplib = False
+                state.chained_pending = state.chained
+                state.in_traceback, state.chained = True, False
+                continue
+            if state.in_traceback:
+                if line.startswith(" "):
+                    if "smtplib" in line:
+                        state.through_smtplib = True
+                    continue
+                if line.startswith(("During handling of the above exception", "The above exception was")):
+                    state.chained = True
+                    continue
+                if not line:
+                    continue
+                e = EXCEPTION.match(line)
+                if e:
+                    self._exception(e.group(1), e.group(2), line, first_line_no + offset, ctx, state)
+                    continue
+                state.in_traceback = False
+                self.finish(ctx, state)
+            r = RECORD.match(line)
+            if r:
+                state.stamp = r.group(1)
+            else:
+                p = PREFIX.match(line)
+                if p:
+                    state.stamp = p.group("stamp")
+            rep = REPR.search(line) if "(" in line else None
+            if rep and (r or PREFIX.match(line)):
+                self._emit(rep.group(1), f"({rep.group(2)})", line, first_line_no + offset, ctx, state, None)
+            # everything else in an application log is noise: counted as ignored
+
+    def _exception(self, exc: str, text: str, line: str, line_no: int, ctx: FileContext, state: SmtplibState) -> None:
+        if not (exc.startswith("smtplib.") or (state.through_smtplib and exc in NETWORK)):
+            return
+        cause = None
+        if state.pending is not None and state.chained_pending:
+            # A chained traceback is one failure: the last exception, naming the first.
+            cause = f"{state.pending[0].rsplit('.', 1)[-1]}: {state.pending[1]}"
+        else:
+            self.finish(ctx, state)
+        state.pending = (exc, text, line, line_no, cause)
+        state.chained_pending = False
+
+    def finish(self, ctx: FileContext, state: SmtplibState) -> None:
+        """Emit the failure of a traceback that has ended (also called at the end of a file)."""
+        if state.pending is not None:
+            exc, text, line, line_no, cause = state.pending
+            state.pending = None
+            self._emit(exc, text, line, line_no, ctx, state, cause)
+
+    @staticmethod
+    def _emit(exc: str, text: str, line: str, line_no: int, ctx: FileContext, state: SmtplibState,
+              cause: str | None) -> dict[str, Any]:
+        short = exc.rsplit(".", 1)[-1]
+        event, stage = _event(exc, text)
+        ct = CODE_TEXT.search(text)
+        code = int(ct.group("code")) if ct else None
+        reply = ct.group("text").replace("\\n", " ") if ct else text.strip("'\"")
+        diagnostic = f"{code} {reply}" if code else f"{short}: {reply}"
+        if cause:
+            diagnostic = f"{diagnostic} (after {cause})"
+        rc = RCPT_DICT.search(text)
+        rcpt = rc.group("rcpt") if rc else None
+        row: dict[str, Any] = {
+            "source": NAME,
+            "program": "python smtplib",
+            "event": event,
+            "direction": "outbound",
+            "recipient": rcpt,
+            "recipient_domain": domain_of(rcpt),
+            "sender": ct.group("sender") if ct else None,
+            "smtp_code": code,
+            "enhanced_status": split_reply(reply)[1],
+            "smtp_stage": stage,
+            "error_code": short,
+            "diagnostic": diagnostic,
+        }
+        return ctx.emit(row, state.stamp or "", line_no, line)
+
+
+PARSER = SmtplibParser()
+
+TB = "Traceback (most recent call last):"
+FRAME = '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 901, in sendmail'
+SAMPLES: tuple[Sample, ...] = (
+    Sample(
+        "smtplib.SMTPRecipientsRefused: {'nouser@gmail-like.example': (550, b\"5.1.1 The email account that you tried to reach does not exist. Please try\\n5.1.1 double-checking the recipient's email address for typos or\\n5.1.1 unnecessary spaces. For more information, go to\\n5.1.1  https://support.google.com/mail/?p=NoSuchUser q38si2452950nwe.524 - gsmtp\")}",
+        context=("2026-11-27 20:58:41,542 ERROR shop.mailer: could not send order 1002 confirmation", TB, FRAME,
+                 "    raise SMTPRecipientsRefused(senderrs)"),
+        expect={"event": "send_failed", "recipient": "nouser@gmail-like.example", "smtp_code": 550,
+                "enhanced_status": "5.1.1", "smtp_stage": "RCPT TO", "error_code": "SMTPRecipientsRefused",
+                "time_zone": "assumed:UTC", "category": "recipient_unknown"}),
+    Sample(
+        "2026-11-27 20:58:41,555 ERROR shop.mailer: could not send password reset: SMTPAuthenticationError(535, b'5.7.8 Username and Password not accepted. For more information, go to\\n5.7.8  https://support.google.com/mail/?p=BadCredentials u58si3522213otm.905 - gsmtp')",
+        expect={"event": "auth_failed", "smtp_code": 535, "smtp_stage": "AUTH", "category": "auth_failed"}),
+    Sample(
+        "ConnectionRefusedError: [Errno 111] Connection refused",
+        context=("2026-11-27 20:58:41,555 ERROR shop.mailer: could not send order 1003 confirmation", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 341, in connect'),
+        expect={"event": "connect_failed", "smtp_stage": "connect", "category": "connection_refused",
+                "diagnostic": "ConnectionRefusedError: [Errno 111] Connection refused"}),
+    Sample(
+        "smtplib.SMTPServerDisconnected: Connection unexpectedly closed: timed out",
+        context=("2026-11-27 20:58:44,562 ERROR shop.mailer: could not send order 1004 confirmation", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 398, in getreply',
+                 "TimeoutError: timed out", "",
+                 "During handling of the above exception, another exception occurred:", "", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 404, in getreply'),
+        expect={"event": "connect_failed", "category": "connection_timeout",
+                "diagnostic": "SMTPServerDisconnected: Connection unexpectedly closed: timed out "
+                              "(after TimeoutError: timed out)"}),
+    Sample(
+        "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+        context=("2026-11-27 20:58:44,654 ERROR shop.mailer: could not send order 1005 confirmation", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 1050, in _get_socket'),
+        expect={"event": "tls_failed", "category": "wrong_port_or_protocol"}),
+    Sample(
+        "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)",
+        context=("2026-11-27 20:58:44,666 ERROR shop.mailer: could not send invoice 77", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 790, in starttls'),
+        expect={"event": "tls_failed", "category": "tls_certificate"}),
+    Sample(
+        "2026-11-27 20:58:44,670 ERROR shop.mailer: could not send invoice 78: SMTPNotSupportedError('STARTTLS extension not supported by server.')",
+        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "category": "tls_required"}),
+    Sample(
+        "smtplib.SMTPSenderRefused: (530, b'5.7.0 Authentication Required. For more information, go to\\n5.7.0  https://support.google.com/mail/?p=WantAuthError b84si3281373cvi.830 - gsmtp', 'shop@example.com')",
+        context=("2026-11-27 20:58:44,741 ERROR shop.mailer: could not send order 1006 confirmation", TB, FRAME),
+        expect={"event": "send_failed", "sender": "shop@example.com", "smtp_code": 530, "smtp_stage": "MAIL FROM",
+                "category": "auth_required"}),
+    Sample(
+        "smtplib.SMTPDataError: (552, b\"5.2.3 Your message exceeded Google's message size limits. For more\\n5.2.3 information, go to\\n5.2.3  https://support.google.com/mail/?p=MaxSizeError p98si9594332glm.635 - gsmtp\")",
+        context=("2026-11-27 20:58:44,733 ERROR shop.mailer: could not send catalogue", TB, FRAME),
+        expect={"event": "send_failed", "smtp_code": 552, "smtp_stage": "end of DATA", "category": "message_too_large"}),
+    Sample("2026-11-27 20:58:41,488 INFO shop.mailer: sending order 1001 confirmation to sam@gmail-like.example via 127.0.0.1:2525",
+           ignore=""),
+)
