@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Real PHPMailer SMTP debug output: the real PHPMailer (Debian's libphp-phpmailer, run by php-cli)
+# sends one message per scenario, through tools/samples/phpmailer_send.php, to the scripted
+# loopback server tools/samples/trouble_smtpd.py (127.0.0.1 only). What PHPMailer prints becomes
+#   sample_logs/phpmailer/smtpdebug-level2.log            SMTPDebug=2, Debugoutput 'echo'
+#   sample_logs/phpmailer/smtpdebug-level4.log            SMTPDebug=4, Debugoutput 'echo'
+#   sample_logs/phpmailer/smtpdebug-level2-error_log.log  SMTPDebug=2, Debugoutput 'error_log'
+#                                                         (PHP error_log file, WordPress debug.log style)
+#   bash tools/samples/make_phpmailer_samples.sh        (needs root for apt-get the first time)
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+WORK="${WORK:-/tmp/pmw}"
+OUT="$REPO/sample_logs/phpmailer"
+mkdir -p "$WORK" "$OUT"
+if ! command -v php >/dev/null || [ ! -f /usr/share/php/libphp-phpmailer/autoload.php ]; then
+    apt-get install -y php-cli libphp-phpmailer
+fi
+if [ ! -f "$WORK/trouble-cert.pem" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mx.trouble.example" \
+        -keyout "$WORK/trouble-key.pem" -out "$WORK/trouble-cert.pem" 2>/dev/null
+fi
+: > "$WORK/trouble.out"
+python3 "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \
+    --greylist-delay 20 > "$WORK/trouble.out" 2>&1 &
+TROUBLE=$!
+trap 'kill $TROUBLE 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$WORK/trouble.out" || { echo "trouble_smtpd did not start"; cat "$WORK/trouble.out"; exit 1; }
+
+# name | phpmailer_send.php options (host is always 127.0.0.1)
+SCENARIOS='
+success        --port=2525 --secure=tls --verify=0 --to=sam@gmail-like.example
+wrong_port     --port=2599 --secure= --autotls=0 --to=sam@gmail-like.example
+ssl_on_starttls --port=2526 --secure=ssl --verify=0 --to=sam@outlook-like.example
+tls_no_starttls --port=2533 --secure=tls --verify=0 --to=sam@notls.example.org
+cert_verify    --port=2532 --secure=tls --verify=1 --to=sam@gmail-like.example
+bad_auth       --port=2534 --secure= --autotls=0 --auth=1 --user=wordpress@authfail.example.org --pass=wrong-password --to=sam@gmail-like.example
+rcpt_nouser    --port=2525 --secure=tls --verify=0 --to=nouser@gmail-like.example
+rate_limit     --port=2525 --secure=tls --verify=0 --to=ratelimit@gmail-like.example
+too_large      --port=2525 --secure=tls --verify=0 --big=2 --to=toolarge@gmail-like.example
+greeting_timeout --port=2530 --secure= --timeout=3 --timelimit=3 --to=sam@gmail-like.example
+greeting_421   --port=2529 --secure= --to=sam@yahoo-like.example
+hangup         --port=2531 --secure= --timeout=3 --timelimit=3 --to=sam@gmail-like.example
+wrong_port_noexc --port=2599 --secure= --autotls=0 --exceptions=0 --to=sam@gmail-like.example
+greeting_timeout_noexc --port=2530 --secure= --timeout=3 --timelimit=3 --exceptions=0 --to=sam@gmail-like.example
+'
+
+run_all() {  # $1 = debug level, $2 = echo | error_log, $3 = output file
+    local level="$1" mode="$2" file="$3" name opts
+    : > "$file"
+    while read -r name opts; do
+        [ -n "$name" ] || continue
+        # shellcheck disable=SC2086
+        if [ "$mode" = echo ]; then
+            php "$HERE/phpmailer_send.php" $opts --debug="$level" --output=echo >> "$file" 2>&1 \
+                || echo "  [$name level $level: php exit $?]" >&2
+        else
+            php "$HERE/phpmailer_send.php" $opts --debug="$level" --output=error_log \
+                --errlog="$file" 2>> "$WORK/php-stderr.txt" \
+                || echo "  [$name level $level error_log: php exit $?]" >&2
+        fi
+    done <<< "$SCENARIOS"
+    echo "wrote $file ($(wc -l < "$file") lines)"
+}
+
+: > "$WORK/php-stderr.txt"
+run_all 2 echo "$OUT/smtpdebug-level2.log"
+run_all 4 echo "$OUT/smtpdebug-level4.log"
+run_all 2 error_log "$OUT/smtpdebug-level2-error_log.log"

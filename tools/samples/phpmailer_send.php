@@ -1,0 +1,102 @@
+<?php
+/*
+ * phpmailer_send.php - send ONE message with the real PHPMailer (Debian's libphp-phpmailer)
+ * and let PHPMailer write its SMTP debug output. Used by make_phpmailer_samples.sh against the
+ * loopback server tools/samples/trouble_smtpd.py. Only ever point it at 127.0.0.1.
+ *
+ *   php phpmailer_send.php --port=2525 --secure=tls --verify=0 --to=sam@gmail-like.example \
+ *       [--host=127.0.0.1] [--auth=1 --user=U --pass=P] [--autotls=0] [--big=KB] \
+ *       [--debug=1..4] [--output=echo|error_log] [--errlog=FILE] [--timeout=S] [--timelimit=S]
+ *       [--exceptions=0]
+ *
+ * --secure   ''  (plain, STARTTLS only if SMTPAutoTLS and the server offers it)
+ *            tls (PHPMailer::ENCRYPTION_STARTTLS)   ssl (PHPMailer::ENCRYPTION_SMTPS, implicit TLS)
+ * --verify   SMTPOptions ssl verify_peer / verify_peer_name (0 = also allow_self_signed)
+ * --output   echo:      PHPMailer's own 'echo' Debugoutput ("Y-m-d H:i:s<TAB>message", UTC)
+ *            error_log: PHPMailer's 'error_log' Debugoutput; with --errlog the PHP error_log
+ *                       ini points at FILE, so PHP itself prefixes "[d-M-Y H:i:s UTC] " like a
+ *                       WordPress wp-content/debug.log
+ * On failure the script logs "Mailer Error: $mail->ErrorInfo" (the line WordPress SMTP plugins and
+ * PHPMailer's own examples print) through the same channel, and exits 1.
+ */
+use PHPMailer\PHPMailer\PHPMailer;
+use PHPMailer\PHPMailer\SMTP;
+use PHPMailer\PHPMailer\Exception;
+
+require '/usr/share/php/libphp-phpmailer/autoload.php';
+
+date_default_timezone_set('UTC');
+$o = getopt('', ['host:', 'port:', 'secure:', 'auth:', 'user:', 'pass:', 'autotls:', 'verify:',
+    'to:', 'big:', 'debug:', 'output:', 'errlog:', 'timeout:', 'timelimit:', 'exceptions:']);
+$host = $o['host'] ?? '127.0.0.1';
+if ($host !== '127.0.0.1') {
+    fwrite(STDERR, "refusing non-loopback host $host\n");
+    exit(2);
+}
+$output = $o['output'] ?? 'echo';
+if ($output === 'error_log' && isset($o['errlog'])) {
+    ini_set('log_errors', '1');
+    ini_set('error_log', $o['errlog']);
+}
+$say = function ($line) use ($output) {
+    if ($output === 'error_log') {
+        error_log($line);
+    } else {
+        echo $line, "\n";
+    }
+};
+
+// --exceptions=0: new PHPMailer(false), send() returns false instead of throwing; then a failed
+// connect ends in ErrorInfo "SMTP connect() failed. https://github.com/PHPMailer/PHPMailer/wiki/Troubleshooting"
+// (WordPress's wp_mail() uses new PHPMailer(true): "SMTP Error: Could not connect to SMTP host.")
+$exceptions = (bool)(int)($o['exceptions'] ?? 1);
+$mail = new PHPMailer($exceptions);
+try {
+    $mail->isSMTP();
+    $mail->SMTPDebug = (int)($o['debug'] ?? SMTP::DEBUG_SERVER);
+    $mail->Debugoutput = $output;
+    $mail->Host = $host;
+    $mail->Port = (int)($o['port'] ?? 25);
+    $mail->SMTPSecure = $o['secure'] ?? '';
+    $mail->SMTPAutoTLS = (bool)(int)($o['autotls'] ?? 1);
+    $mail->SMTPAuth = (bool)(int)($o['auth'] ?? 0);
+    if ($mail->SMTPAuth) {
+        $mail->Username = $o['user'] ?? 'wordpress@blog.example.org';
+        $mail->Password = $o['pass'] ?? 'not-the-password';
+    }
+    $verify = (bool)(int)($o['verify'] ?? 1);
+    $mail->SMTPOptions = ['ssl' => [
+        'verify_peer' => $verify,
+        'verify_peer_name' => $verify,
+        'allow_self_signed' => !$verify,
+    ]];
+    if (isset($o['timeout'])) {
+        $mail->Timeout = (int)$o['timeout'];
+    }
+    if (isset($o['timelimit'])) {
+        // PHPMailer 6.6.3 waits for every reply (also the greeting) in stream_select() with
+        // SMTP::$Timelimit (default 300 s); $mail->Timeout alone does not shorten that wait.
+        $mail->getSMTPInstance()->Timelimit = (int)$o['timelimit'];
+    }
+    $mail->Hostname = 'blog.example.org';      // EHLO name; keeps the build host's name out
+    $mail->setFrom('wordpress@blog.example.org', 'WordPress');
+    $mail->addAddress($o['to'] ?? 'sam@gmail-like.example');
+    $mail->Subject = 'Test message from logscan sample run';
+    $body = "Hello,\nthis is a test message sent by PHPMailer " . PHPMailer::VERSION . ".\n";
+    $kb = (int)($o['big'] ?? 0);
+    if ($kb > 0) {
+        // a "big" body: long lines PHPMailer wraps itself; kept modest because every body line
+        // is echoed as CLIENT -> SERVER at SMTPDebug >= 1
+        $body .= str_repeat(str_repeat('0123456789', 100) . "\n", $kb);
+    }
+    $mail->Body = $body;
+    if ($mail->send()) {
+        $say('Message has been sent');
+        exit(0);
+    }
+    $say("Mailer Error: {$mail->ErrorInfo}");
+    exit(1);
+} catch (Exception $e) {
+    $say("Mailer Error: {$mail->ErrorInfo}");
+    exit(1);
+}
