@@ -1,0 +1,209 @@
+"""Nodemailer errors in Node.js application logs: console.error(err) and JSON logger lines.
+
+    Error: Invalid login: 535-5.7.8 Username and Password not accepted. ...   (util.inspect of the
+    <continuation lines of a multi-line message>                               Error, stack lines
+        at SMTPConnection._formatError (.../nodemailer/lib/smtp-connection/index.js:809:19)
+      code: 'EAUTH',                                                          and properties)
+      response: '535-5.7.8 ...',
+      responseCode: 535,
+      command: 'AUTH PLAIN'
+    }
+    {"level":50,"msg":"could not send","err":{"message":"...","code":"EAUTH","command":"AUTH PLAIN",...}}
+
+A failure needs Nodemailer's evidence: an error `code` of Nodemailer's (EAUTH, ECONNECTION,
+ETIMEDOUT, EDNS, ESOCKET, ETLS, EENVELOPE, EMESSAGE, EPROTOCOL, ...) or a stack frame in
+nodemailer. Everything else in the application log is counted as ignored. The time is the one of
+the log record before the error. Every shape has a real line below, written by nodemailer 6.10.1 on
+Node.js 20 here against the loopback trouble server (tools/samples/nodemailer_scenarios.js).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from logscan.parsers.base import FileContext, Sample
+from logscan.smtp import split_reply
+
+NAME = "nodemailer"
+
+# Error codes Nodemailer sets (lib/smtp-connection/index.js, lib/smtp-transport/index.js).
+CODES = frozenset("EAUTH ECONNECTION ETIMEDOUT EDNS ESOCKET ETLS EENVELOPE EMESSAGE EPROTOCOL ESTREAM "
+                  "EMAXLIMIT EOAUTH2 ECONFIG ENOAUTH EADDRESS".split())
+# Messages Nodemailer raises without a code (lib/smtp-connection/index.js).
+MESSAGES = ("Unexpected socket close", "Greeting never received", "Connection closed unexpectedly",
+            "Connection timeout")
+STAMPED = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
+PROPERTY = re.compile(r"  (\w{1,30}): (.{0,8000}?),?$")
+STAGE = {"CONN": "connect", "EHLO": "EHLO", "HELO": "HELO", "STARTTLS": "STARTTLS", "MAIL FROM": "MAIL FROM",
+         "RCPT TO": "RCPT TO", "DATA": "end of DATA", "API": None}
+EVENT = {"EAUTH": "auth_failed", "ENOAUTH": "auth_failed", "EOAUTH2": "auth_failed", "ETLS": "tls_failed",
+         "ECONNECTION": "connect_failed", "ETIMEDOUT": "connect_failed", "EDNS": "connect_failed",
+         "ESOCKET": "connect_failed"}
+
+
+def _row(message: str, code: str | None, command: str | None, response_code: Any) -> dict[str, Any]:
+    stage = STAGE.get(command or "", command)
+    if command and command.startswith("AUTH"):
+        stage = "AUTH"
+    event = EVENT.get(code or "", "send_failed")
+    if code == "ESOCKET" and re.search(r"certificate|SSL|TLS", message):
+        event, stage = "tls_failed", "STARTTLS"
+    smtp_code = response_code if isinstance(response_code, int) else None
+    return {
+        "source": NAME,
+        "program": "nodemailer",
+        "event": event,
+        "direction": "outbound",
+        "smtp_code": smtp_code,
+        "enhanced_status": split_reply(message.split(": ", 1)[-1])[1],
+        "smtp_stage": stage,
+        "error_code": code,
+        "diagnostic": message,
+    }
+
+
+class NodemailerState:
+    def __init__(self) -> None:
+        self.stamp: str | None = None
+        self.block: list[str] | None = None  # lines of the util.inspect'ed Error being read
+        self.block_line: tuple[int, str] | None = None
+        self.split_range = False
+
+
+class NodemailerParser:
+    name = NAME
+    description = "Nodemailer errors in Node.js application logs (console.error, JSON loggers)"
+
+    def detect(self, lines: list[str]) -> float:
+        # Nodemailer's stack frames, its error codes as util.inspect prints them, or JSON err records.
+        hits = sum(1 for x in lines if "/nodemailer/lib/" in x or re.match(r"  code: '(E[A-Z0-9]{2,12})',?$", x)
+                   or ('"err"' in x and re.search(r'"code":"E[A-Z0-9]{2,12}"', x)))
+        return hits / len(lines) if lines else 0.0
+
+    def new_state(self) -> NodemailerState:
+        return NodemailerState()
+
+    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: NodemailerState) -> None:
+        for offset, line in enumerate(lines):
+            if state.block is not None:
+                if line == "}":
+                    state.block.append(line)
+                    self.finish(ctx, state)
+                    continue
+                if line[:1] in (" ", "\t") or not STAMPED.match(line) and not line.startswith(("{", "Error", "[Error")):
+                    state.block.append(line)
+                    continue
+                self.finish(ctx, state)
+            s = STAMPED.match(line)
+            if s:
+                state.stamp = s.group(1)
+                continue
+            if line.startswith(("Error: ", "[Error: ")):
+                state.block, state.block_line = [line], (first_line_no + offset, line)
+            elif line.startswith("{") and '"err"' in line:
+                self._json(line, first_line_no + offset, ctx, state)
+
+    def finish(self, ctx: FileContext, state: NodemailerState) -> None:
+        """Emit the Error block being read (at its closing brace, the next record, or the end)."""
+        block, where = state.block, state.block_line
+        state.block = state.block_line = None
+        if not block or where is None:
+            return
+        message_lines: list[str] = []
+        props: dict[str, str] = {}
+        nodemailer_frame, in_message = False, True
+        for x in block:
+            if x.startswith("    at "):
+                nodemailer_frame = nodemailer_frame or "nodemailer" in x
+                in_message = False
+                continue
+            p = PROPERTY.match(x)
+            if p:
+                props.setdefault(p.group(1), p.group(2).strip("'\""))
+                in_message = False
+            elif in_message and not x.startswith(("  ", "}", "]")):
+                message_lines.append(x)
+        message = " ".join(message_lines).removeprefix("[").removeprefix("Error: ").rstrip()
+        code = props.get("code")
+        if code not in CODES and not nodemailer_frame and not message.startswith(MESSAGES):
+            return  # an Error from elsewhere in the application
+        rc = props.get("responseCode")
+        row = _row(message, code, props.get("command"), int(rc) if rc and rc.isdigit() else None)
+        ctx.emit(row, state.stamp or "", where[0], where[1])
+
+    @staticmethod
+    def _json(line: str, line_no: int, ctx: FileContext, state: NodemailerState) -> None:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return
+        err = record.get("err") if isinstance(record, dict) else None
+        if not isinstance(err, dict) or not isinstance(err.get("message"), str):
+            return
+        code = err.get("code")
+        if code not in CODES and "nodemailer" not in str(err.get("stack", "")) \
+                and not err["message"].startswith(MESSAGES):
+            return
+        message = err["message"].replace("\n", " ")
+        row = _row(message, code, err.get("command"), err.get("responseCode"))
+        t = record.get("time")
+        stamp = state.stamp or ""
+        if isinstance(t, int) and t > 10**11:  # pino's epoch milliseconds
+            from datetime import datetime, timezone
+
+            stamp = datetime.fromtimestamp(t / 1000, tz=timezone.utc).isoformat()
+        ctx.emit(row, stamp, line_no, line)
+
+
+PARSER = NodemailerParser()
+
+SAMPLES: tuple[Sample, ...] = (
+    Sample(
+        '{"level":50,"time":1795814142597,"msg":"could not send invoice 89","err":{"type":"Error","message":"Error upgrading connection with STARTTLS: 502 5.5.1 Unrecognized command.","code":"ETLS","command":"STARTTLS","response":"502 5.5.1 Unrecognized command.","responseCode":502}}',
+        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "smtp_code": 502, "error_code": "ETLS",
+                "time_zone": "+00:00", "category": "tls_required"}),
+    Sample(
+        "}",
+        context=(
+            '2026-11-27T21:15:38.563Z error: could not send order 2003',
+            'Error: connect ECONNREFUSED 127.0.0.1:2599',
+            '    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16) {',
+            '  errno: -111,',
+            "  code: 'ESOCKET',",
+            "  syscall: 'connect',",
+            "  address: '127.0.0.1',",
+            '  port: 2599,',
+            "  command: 'CONN'",
+        ),
+        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "ESOCKET",
+                "diagnostic": "connect ECONNREFUSED 127.0.0.1:2599", "category": "connection_refused"}),
+    Sample(
+        "}",
+        context=(
+            '2026-11-27T21:15:42.709Z error: could not send catalogue',
+            "Error: Message failed: 552-5.2.3 Your message exceeded Google's message size limits. For more",
+            '552-5.2.3 information, go to',
+            '552 5.2.3  https://support.google.com/mail/?p=MaxSizeError l2si7037619ztw.199 - gsmtp',
+            '    at SMTPConnection._formatError (/tmp/nm/node_modules/nodemailer/lib/smtp-connection/index.js:809:19)',
+            '    at SMTPConnection._actionSMTPStream (/tmp/nm/node_modules/nodemailer/lib/smtp-connection/index.js:1730:34)',
+            '    at SMTPConnection.<anonymous> (/tmp/nm/node_modules/nodemailer/lib/smtp-connection/index.js:1198:22)',
+            '    at SMTPConnection._processResponse (/tmp/nm/node_modules/nodemailer/lib/smtp-connection/index.js:993:20)',
+            '    at SMTPConnection._onData (/tmp/nm/node_modules/nodemailer/lib/smtp-connection/index.js:774:14)',
+            '    at SMTPConnection._onSocketData (/tmp/nm/node_modules/nodemailer/lib/smtp-connection/index.js:195:44)',
+            '    at TLSSocket.emit (node:events:524:28)',
+            '    at addChunk (node:internal/streams/readable:561:12)',
+            '    at readableAddChunkPushByteMode (node:internal/streams/readable:512:3)',
+            '    at Readable.push (node:internal/streams/readable:392:5) {',
+            "  code: 'EMESSAGE',",
+            '  response: "552-5.2.3 Your message exceeded Google\'s message size limits. For more\\n" +',
+            "    '552-5.2.3 information, go to\\n' +",
+            "    '552 5.2.3  https://support.google.com/mail/?p=MaxSizeError l2si7037619ztw.199 - gsmtp',",
+            '  responseCode: 552,',
+            "  command: 'DATA'",
+        ),
+        expect={"event": "send_failed", "smtp_stage": "end of DATA", "smtp_code": 552, "error_code": "EMESSAGE",
+                "enhanced_status": "5.2.3", "category": "message_too_large"}),
+    Sample("2026-11-27T21:15:38.441Z info: sending order 2001 to sam@gmail-like.example via 127.0.0.1:2525", ignore=""),
+)
