@@ -22,7 +22,7 @@ def run(*args):
 
 
 @pytest.mark.parametrize("kind,files", [("postfix", 5), ("exim", 5), ("msmtp", 1), ("smtplib", 1), ("phpmailer", 3),
-                                             ("nodemailer", 1)])
+                                             ("nodemailer", 1), ("javamail", 1)])
 def test_scan_summary_on_bundled_samples(kind, files):
     r = run("scan", SAMPLE_LOGS / kind)
     assert r.exit_code == 0, r.output
@@ -124,7 +124,7 @@ def test_classify_and_rules_commands():
     assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
     shown = run("rules", "show", "REP001")
     assert shown.exit_code == 0 and "references:" in shown.stdout
-    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["exim", "msmtp", "nodemailer", "phpmailer", "postfix", "smtplib"]
+    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["exim", "javamail", "msmtp", "nodemailer", "phpmailer", "postfix", "smtplib"]
     assert "| `category` |" in run("schema").stdout
 
 
