@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from logscan.parsers.base import FileContext, Sample
@@ -151,8 +152,6 @@ class NodemailerParser:
         t = record.get("time")
         stamp = state.stamp or ""
         if isinstance(t, int) and t > 10**11:  # pino's epoch milliseconds
-            from datetime import datetime, timezone
-
             stamp = datetime.fromtimestamp(t / 1000, tz=timezone.utc).isoformat()
         ctx.emit(row, stamp, line_no, line)
 
