@@ -9,15 +9,8 @@ REPO="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/msw}"
 mkdir -p "$WORK"
 command -v msmtp >/dev/null || apt-get install -y msmtp
-if [ ! -f "$WORK/trouble-cert.pem" ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mx.trouble.example" \
-        -keyout "$WORK/trouble-key.pem" -out "$WORK/trouble-cert.pem" 2>/dev/null
-fi
-python3 "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \
-    --greylist-delay 20 > "$WORK/trouble.out" 2>&1 &
-TROUBLE=$!
-trap 'kill $TROUBLE 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
+. "$HERE/trouble_server.sh"
+start_trouble_server "$WORK"
 sed "s#/tmp/msw#$WORK#" "$HERE/msmtprc.sample" > "$WORK/msmtprc"
 chmod 600 "$WORK/msmtprc"
 : > "$WORK/msmtp.log"

@@ -7,15 +7,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/pyw}"
 mkdir -p "$WORK"
-if [ ! -f "$WORK/trouble-cert.pem" ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mx.trouble.example" \
-        -keyout "$WORK/trouble-key.pem" -out "$WORK/trouble-cert.pem" 2>/dev/null
-fi
-python3 "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \
-    --greylist-delay 20 > "$WORK/trouble.out" 2>&1 &
-TROUBLE=$!
-trap 'kill $TROUBLE 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
+. "$HERE/trouble_server.sh"
+start_trouble_server "$WORK"
 mkdir -p "$REPO/sample_logs/smtplib"
 python3 "$HERE/smtplib_scenarios.py" > "$REPO/sample_logs/smtplib/app.log" 2>&1
 echo "wrote $REPO/sample_logs/smtplib/app.log"

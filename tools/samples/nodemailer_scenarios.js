@@ -47,5 +47,6 @@ async function main() {
     transport.close();
   }
   console.log(`${stamp()} info: mail worker finished`);
+  process.exit(0); // a socket the silent server left half-open would keep Node alive
 }
 main();
