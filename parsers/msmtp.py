@@ -124,6 +124,10 @@ SAMPLES: tuple[Sample, ...] = (
         expect={"event": "auth_failed", "sasl_username": "alice@example.com", "smtp_code": 535, "smtp_stage": "AUTH",
                 "error_code": "EX_NOPERM", "category": "auth_failed"}),
     Sample(
+        "Nov 27 21:30:12 host=127.0.0.1 tls=off auth=on user=alice@gmail-like.example from=alice@example.com recipients=relay@apppass.example.org smtpstatus=534 smtpmsg='534-5.7.9 Application-specific password required. Learn more at\\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor t19si8996340dvq.324 - gsmtp' errormsg='authentication failed (method PLAIN)' exitcode=EX_NOPERM",
+        expect={"event": "auth_failed", "smtp_code": 534, "enhanced_status": "5.7.9", "error_code": "EX_NOPERM",
+                "sasl_username": "alice@gmail-like.example", "category": "auth_app_password"}),
+    Sample(
         "Nov 27 20:55:38 host=127.0.0.1 tls=off auth=off from=alice@example.com recipients=x@refused.example.org errormsg='cannot connect to 127.0.0.1, port 2599: Connection refused' exitcode=EX_TEMPFAIL",
         expect={"event": "connect_failed", "smtp_stage": "connect", "smtp_code": None, "category": "connection_refused",
                 "diagnostic": "cannot connect to 127.0.0.1, port 2599: Connection refused"}),

@@ -222,6 +222,11 @@ SAMPLES: tuple[Sample, ...] = (
         "smtplib.SMTPDataError: (552, b\"5.2.3 Your message exceeded Google's message size limits. For more\\n5.2.3 information, go to\\n5.2.3  https://support.google.com/mail/?p=MaxSizeError p98si9594332glm.635 - gsmtp\")",
         context=("2026-11-27 20:58:44,733 ERROR shop.mailer: could not send catalogue", TB, FRAME),
         expect={"event": "send_failed", "smtp_code": 552, "smtp_stage": "end of DATA", "category": "message_too_large"}),
+    Sample(
+        "smtplib.SMTPAuthenticationError: (534, b'5.7.9 Application-specific password required. Learn more at\\n5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor l88si3872448xsq.418 - gsmtp')",
+        context=("2026-11-27 21:30:17,135 ERROR shop.mailer: could not send order 1008 confirmation", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 750, in login'),
+        expect={"event": "auth_failed", "smtp_code": 534, "smtp_stage": "AUTH", "category": "auth_app_password"}),
     Sample("2026-11-27 20:58:41,488 INFO shop.mailer: sending order 1001 confirmation to sam@gmail-like.example via 127.0.0.1:2525",
            ignore=""),
 )

@@ -31,6 +31,7 @@ gmail ratelimit@gmail-like.example
 authplain relay@authfail.example.org
 timefmt sam@gmail-like.example
 timefmt nouser@gmail-like.example
+apppass relay@apppass.example.org
 LIST
 mkdir -p "$REPO/sample_logs/msmtp"
 cp "$WORK/msmtp.log" "$REPO/sample_logs/msmtp/msmtp.log"

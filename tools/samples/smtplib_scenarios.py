@@ -58,6 +58,8 @@ SCENARIOS = [
     ("catalogue", dict(port=2525, rcpt="toolarge@gmail-like.example", starttls=insecure(), size=60000)),
     ("order 1006 confirmation", dict(port=2534, rcpt="relay@authfail.example.org")),
     ("order 1007 confirmation", dict(port=2525, rcpt="ratelimit@gmail-like.example", starttls=insecure())),
+    ("order 1008 confirmation", dict(port=2535, rcpt="relay@apppass.example.org",
+                                     login=("shop@gmail-like.example", "account-password"))),
 ]
 
 

@@ -27,6 +27,8 @@ Ports (all on 127.0.0.1):
   2533 notls      plain ESMTP without STARTTLS (for smtp_tls_security_level=encrypt)
   2534 authreq    offers AUTH PLAIN LOGIN, refuses every credential with 535 5.7.8,
                   refuses MAIL without AUTH with 530 5.7.0
+  2535 apppass    like 2534, but refuses credentials with Gmail's 534 5.7.9 "Application-specific
+                  password required"
   (2599 is intentionally left closed -> "Connection refused")
 
 Usage:
@@ -294,6 +296,13 @@ AUTHREQ = {
     "data": {},
 }
 
+# Gmail (smtp.gmail.com) when the account has 2-step verification and the client sends the
+# account password: https://support.google.com/mail/?p=InvalidSecondFactor
+APPPASS = dict(AUTHREQ, auth_fail=[
+    "534-5.7.9 Application-specific password required. Learn more at",
+    "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor" + G,
+])
+
 PERSONAS = [
     # port, name, persona, starttls
     (2525, "gmail", GMAIL, True),
@@ -306,6 +315,7 @@ PERSONAS = [
     (2532, "selfsigned", GMAIL, True),
     (2533, "notls", NOTLS, False),
     (2534, "authreq", AUTHREQ, False),
+    (2535, "apppass", APPPASS, False),
 ]
 
 TRANSCRIPT = None
