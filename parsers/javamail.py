@@ -53,7 +53,6 @@ class JavamailState:
         self.stamp: str | None = None
         # the stack trace being read: (line no, first line, [(type, message lines)])
         self.trace: tuple[int, str, list[list[Any]]] | None = None
-        self.split_range = False
 
 
 class JavamailParser:

@@ -49,8 +49,6 @@ def _event(errormsg: str) -> str:
 class MsmtpState:
     """msmtp lines stand alone: nothing to correlate."""
 
-    split_range = False
-
 
 class MsmtpParser:
     name = NAME

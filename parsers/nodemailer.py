@@ -70,7 +70,6 @@ class NodemailerState:
         self.stamp: str | None = None
         self.block: list[str] | None = None  # lines of the util.inspect'ed Error being read
         self.block_line: tuple[int, str] | None = None
-        self.split_range = False
 
 
 class NodemailerParser:

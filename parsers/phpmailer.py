@@ -50,7 +50,6 @@ class PhpmailerState:
         self.stamp: str | None = None
         self.attempt_row = False  # the current send attempt already has its failure row
         self.last_row: dict[str, Any] | None = None  # continuation lines extend its diagnostic
-        self.split_range = False
 
 
 class PhpmailerParser:

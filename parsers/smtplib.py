@@ -67,7 +67,6 @@ class SmtplibState:
         # (exception, text, line, line number, the exception it was raised while handling)
         self.pending: tuple[str, str, str, int, str | None] | None = None
         self.chained_pending = False
-        self.split_range = False
 
 
 class SmtplibParser:

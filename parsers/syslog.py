@@ -20,6 +20,3 @@ PREFIX = re.compile(
     r" (?P<host>[^\s]{1,255}) (?P<prog>[^\s\[:]{1,128})(?:\[(?P<pid>\d{1,10})\])?: "
 )
 
-
-def looks_like_syslog(line: str) -> bool:
-    return PREFIX.match(line) is not None

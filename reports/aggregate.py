@@ -21,10 +21,8 @@ from logscan.engine import Category
 class Summary:
     totals: dict[str, Any]
     by_category: list[dict[str, Any]]
-    by_family: list[dict[str, Any]]
     problems: list[dict[str, Any]]
     by_domain: list[dict[str, Any]] = field(default_factory=list)
-    by_event: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _nunique(s: pd.Series) -> int:
@@ -47,7 +45,7 @@ def summarize(table: pa.Table, categories: dict[str, Category], top: int = 25) -
         "inbound": int((df["direction"] == "inbound").sum()) if n else 0,
     }
     if n == 0:
-        return Summary(totals, [], [], [])
+        return Summary(totals, [], [])
 
     by_cat = df.groupby("category", observed=True).agg(
         failures=("category", "size"),
@@ -66,11 +64,6 @@ def summarize(table: pa.Table, categories: dict[str, Category], top: int = 25) -
         }
         for cid, r in by_cat.iterrows()
     ]
-    fam: dict[str, int] = {}
-    for c in by_category:
-        fam[c["family"]] = fam.get(c["family"], 0) + c["failures"]
-    by_family = [{"family": k, "failures": v, "share": v / n} for k, v in sorted(fam.items(), key=lambda x: -x[1])]
-
     grouped = df.groupby(["category", "signature"], observed=True, sort=False)
     agg = grouped.agg(
         failures=("signature", "size"),
@@ -109,8 +102,7 @@ def summarize(table: pa.Table, categories: dict[str, Category], top: int = 25) -
     ).sort_values("failures", ascending=False).head(15)
     by_domain = [{"domain": d, "failures": int(r.failures), "recipients": int(r.recipients),
                   "top_category": r.top_category} for d, r in dom.iterrows()]
-    by_event = [{"event": e, "failures": int(c)} for e, c in df["event"].value_counts().items()]
-    return Summary(totals, by_category, by_family, problems, by_domain, by_event)
+    return Summary(totals, by_category, problems, by_domain)
 
 
 class Tally:
