@@ -56,44 +56,10 @@ install_packages() {
 }
 
 # ----------------------------------------------------------------- daemons
-stop_pidfile() {
-    local f=$1
-    if [ -s "$f" ]; then
-        local pid; pid=$(cat "$f")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.3; done
-        rm -f "$f"
-    fi
-}
+. "$HERE/daemon_common.sh"
 stop_exim()    { stop_pidfile "$WORK/exim.pid"; }
-stop_trouble() { stop_pidfile "$WORK/trouble.pid"; }
-stop_syslog()  { if [ -s "$WORK/rsyslogd.pid" ]; then stop_pidfile "$WORK/rsyslogd.pid"; rm -f /dev/log; fi; }
 cleanup() { stop_exim; stop_trouble; stop_syslog; }
 trap cleanup EXIT
-
-start_syslog() {  # start_syslog FILE : rsyslogd writing mail.* to FILE, traditional format
-    local file=$1
-    stop_syslog
-    mkdir -p "$WORK/rsyslog"
-    : > "$file"
-    cat > "$WORK/rsyslog.conf" <<EOF
-global(localHostname="$LOGHOST" workDirectory="$WORK/rsyslog")
-module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
-mail.*  action(type="omfile" file="$file" template="RSYSLOG_TraditionalFileFormat")
-EOF
-    rsyslogd -f "$WORK/rsyslog.conf" -i "$WORK/rsyslogd.pid"
-    for _ in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.1; done
-}
-
-start_trouble() {
-    stop_trouble
-    : > "$WORK/trouble-transcript.log"
-    "$PY" "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \
-        --greylist-delay "${GREYLIST_DELAY:-20}" --transcript "$WORK/trouble-transcript.log" \
-        > "$WORK/trouble.out" 2>&1 &
-    echo $! > "$WORK/trouble.pid"
-    for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
-}
 
 start_exim() {
     stop_exim
@@ -327,7 +293,7 @@ run_main() {
 
 run_syslog() {
     say "syslog run (smaller, mixed, log_file_path = syslog)"
-    start_syslog "$WORK/raw-syslog.log"
+    start_syslog RSYSLOG_TraditionalFileFormat "$WORK/raw-syslog.log"
     begin_run syslog syslog "" ""
     sm alice@example.com "hi"       kim@gmail-like.example
     sm bob@example.com   "status"   lee@outlook-like.example

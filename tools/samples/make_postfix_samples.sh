@@ -50,45 +50,10 @@ stop_postfix() {  # (no "postfix status": it would write an extra log line)
     local pid; pid=$(cat /var/spool/postfix/pid/master.pid 2>/dev/null | tr -d ' ' || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then postfix stop >/dev/null 2>&1 || true; sleep 1; fi
 }
-stop_pidfile() {
-    local f=$1
-    if [ -s "$f" ]; then
-        local pid; pid=$(cat "$f")
-        kill "$pid" 2>/dev/null || true
-        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.3; done
-        rm -f "$f"
-    fi
-}
-stop_syslog() { stop_pidfile "$WORK/rsyslogd.pid"; rm -f /dev/log; }
-stop_trouble() { stop_pidfile "$WORK/trouble.pid"; }
+. "$HERE/daemon_common.sh"
 stop_dovecot() { [ -f "$WORK/dovecot.conf" ] && doveadm -c "$WORK/dovecot.conf" stop >/dev/null 2>&1 || true; sleep 0.5; }
 cleanup() { stop_postfix; stop_dovecot; stop_trouble; stop_syslog; }
 trap cleanup EXIT
-
-# start rsyslogd writing mail.* to $2 with template $1
-start_syslog() {
-    local template=$1 file=$2
-    stop_syslog
-    mkdir -p "$WORK/rsyslog"
-    : > "$file"
-    cat > "$WORK/rsyslog.conf" <<EOF
-global(localHostname="$LOGHOST" workDirectory="$WORK/rsyslog")
-module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
-mail.*  action(type="omfile" file="$file" template="$template")
-EOF
-    rsyslogd -f "$WORK/rsyslog.conf" -i "$WORK/rsyslogd.pid"
-    for _ in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.1; done
-}
-
-start_trouble() {
-    stop_trouble
-    : > "$WORK/trouble-transcript.log"
-    "$PY" "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \
-        --greylist-delay "${GREYLIST_DELAY:-20}" --transcript "$WORK/trouble-transcript.log" \
-        > "$WORK/trouble.out" 2>&1 &
-    echo $! > "$WORK/trouble.pid"
-    for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
-}
 
 start_dovecot() {
     stop_dovecot
