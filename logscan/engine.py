@@ -30,13 +30,24 @@ KEY_FIELDS = ("event", "direction", "source", "smtp_code", "enhanced_status", "s
               "signature")
 
 
+LANGUAGES = ("en", "zh")  # English, Simplified Chinese
+
+
 @dataclass(frozen=True)
 class Category:
+    """A root cause. Texts in another language sit beside the English ones in categories.toml
+    (`title_zh`, `description_zh`, `remediation_zh`); a missing translation falls back to English."""
+
     id: str
     family: str
     title: str
     description: str
     remediation: tuple[str, ...]
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, hash=False)
+
+    def text(self, name: str, lang: str = "en") -> Any:
+        """`name` is "title", "description" or "remediation", in `lang` where translated."""
+        return self.translations.get(lang, {}).get(name) or getattr(self, name)
 
 
 @dataclass
@@ -188,10 +199,17 @@ def load_rule_file(path: Path | str, text: str | None = None, tier_override: str
 def load_categories() -> dict[str, Category]:
     text = resources.files("logscan").joinpath("knowledge/categories.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    return {
-        cid: Category(cid, c["family"], c["title"], c["description"], tuple(c["remediation"]))
-        for cid, c in data.items()
-    }
+    return {cid: _category(cid, c) for cid, c in data.items()}
+
+
+def _category(cid: str, c: dict[str, Any]) -> Category:
+    translations: dict[str, dict[str, Any]] = {}
+    for lang in LANGUAGES[1:]:
+        for name in ("title", "description", "remediation"):
+            value = c.get(f"{name}_{lang}")
+            if value:
+                translations.setdefault(lang, {})[name] = tuple(value) if name == "remediation" else value
+    return Category(cid, c["family"], c["title"], c["description"], tuple(c["remediation"]), translations)
 
 
 def builtin_rule_texts() -> list[tuple[str, str]]:

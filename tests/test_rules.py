@@ -64,3 +64,13 @@ def test_hostile_text_cannot_stall_a_rule():
     rule = load_rule_file("t.toml", '[[rule]]\nid = "T1"\ncategory = "unknown"\ntitle = "t"\n'
                                     "diagnostic = '(a+)+$'\n")[0]
     assert rule.matches({"signature": "a" * 5000 + "!"}) is None  # times out -> no match, no hang
+
+
+def test_category_text_falls_back_to_english():
+    from logscan.engine import _category
+
+    c = _category("x", {"family": "config", "title": "T", "description": "D", "remediation": ["a"],
+                        "title_zh": "标题"})
+    assert c.text("title", "zh") == "标题"
+    assert c.text("remediation", "zh") == ("a",)
+    assert c.text("description") == "D"
