@@ -6,7 +6,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-WORK="${WORK:-/tmp/msw}"
+WORK="${WORK:-/tmp/msw}"  # the accounts in msmtprc.sample log to /tmp/msw (rewritten to $WORK)
 mkdir -p "$WORK"
 command -v msmtp >/dev/null || apt-get install -y msmtp
 . "$HERE/trouble_server.sh"
@@ -32,6 +32,11 @@ authplain relay@authfail.example.org
 timefmt sam@gmail-like.example
 timefmt nouser@gmail-like.example
 apppass relay@apppass.example.org
+relaydenied friend@elsewhere.example
+sendas customer@elsewhere.example
+starttls_on_implicit sam@gmail-like.example
+plain_on_implicit sam@gmail-like.example
+implicit_ok sam@gmail-like.example
 LIST
 mkdir -p "$REPO/sample_logs/msmtp"
 cp "$WORK/msmtp.log" "$REPO/sample_logs/msmtp/msmtp.log"

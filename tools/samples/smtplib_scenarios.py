@@ -34,7 +34,7 @@ def insecure() -> ssl.SSLContext:
     return ctx
 
 
-def send(port, rcpt, *, starttls=None, implicit=False, login=None, size=0, timeout=5):
+def send(port, rcpt, *, starttls=None, implicit=False, login=None, size=0, timeout=5, sender=None):
     cls = smtplib.SMTP_SSL if implicit else smtplib.SMTP
     kwargs = {"context": ssl.create_default_context()} if implicit else {}
     with cls(HOST, port, timeout=timeout, **kwargs) as s:
@@ -42,7 +42,7 @@ def send(port, rcpt, *, starttls=None, implicit=False, login=None, size=0, timeo
             s.starttls(context=starttls)
         if login:
             s.login(*login)
-        s.send_message(message(rcpt, size))
+        s.send_message(message(rcpt, size), from_addr=sender)
 
 
 SCENARIOS = [
@@ -60,6 +60,11 @@ SCENARIOS = [
     ("order 1007 confirmation", dict(port=2525, rcpt="ratelimit@gmail-like.example", starttls=insecure())),
     ("order 1008 confirmation", dict(port=2535, rcpt="relay@apppass.example.org",
                                      login=("shop@gmail-like.example", "account-password"))),
+    ("order 1009 confirmation", dict(port=2536, rcpt="friend@elsewhere.example")),
+    ("order 1010 confirmation", dict(port=2537, rcpt="customer@elsewhere.example", starttls=insecure(),
+                                     login=("shop@contoso-like.example", "the-right-password"),
+                                     sender="noreply@contoso-like.example")),
+    ("order 1011 confirmation", dict(port=2538, rcpt="sam@gmail-like.example", starttls=insecure(), timeout=3)),
 ]
 
 
