@@ -36,6 +36,8 @@ SUMMARIES = ("SMTP Error: ", "Mailer Error: ", "SMTP connect() failed")
 # SMTP.php errorHandler(): "Connection failed. Error #2: <PHP warning> [<file> line <n>]" (level 3+)
 PHP_WARNING = re.compile(r"Connection failed\. Error #\d{1,6}: (?P<msg>.*)$")
 WARNING_WHERE = re.compile(r" \[[^\[\]]{1,500} line \d{1,7}\]$")
+# SMTP.php connect() (level 3+): "Connection: opening to ssl://smtp.example.com:465, timeout=300, ..."
+OPENING = re.compile(r"Connection: opening to (?:(?P<wrap>ssl|tls)://)?(?P<host>\[[^\]\s]{1,64}\]|[^\s:]{1,255}):(?P<port>\d{1,5}),")
 # SMTP.php get_lines() (level 4): why it stopped reading
 GET_LINES = re.compile(r"SMTP -> get_lines\(\): (?P<why>(?:select|stream) timed-out.{0,40}|timelimit reached.{0,40}|select failed.{0,300})$")
 STAGE = {"RCPT TO": "RCPT TO", "MAIL FROM": "MAIL FROM", "DATA END": "end of DATA", "DATA": "DATA",
@@ -67,6 +69,10 @@ class PhpmailerState:
         self.sent = False  # the client has sent a command (so a reply is no longer the greeting)
         self.quit = False  # QUIT sent: its reply ends the connection
         self.greeting: str | None = None  # a greeting that was not 220; "" = none came
+        self.server: tuple[str, int] | None = None  # host and port from "Connection: opening to"
+        # implicit (ssl:// or tls://), starttls (STARTTLS sent), none (level 3+ showed a plain
+        # connection); None when the log does not say (level 2 without STARTTLS)
+        self.tls_mode: str | None = None
 
     def take_causes(self) -> str:
         causes = "; ".join(WARNING_WHERE.sub("", c) for c in self.causes)
@@ -119,6 +125,10 @@ class PhpmailerParser:
         if text.startswith("Connection: opening to "):
             state.attempt_row = False
             state.new_attempt()
+            o = OPENING.match(text)
+            if o:
+                state.server = (o.group("host").strip("[]"), int(o.group("port")))
+                state.tls_mode = "implicit" if o.group("wrap") else "none"
             return
         w = PHP_WARNING.match(text)
         if w:
@@ -135,6 +145,8 @@ class PhpmailerParser:
         if text.startswith("CLIENT -> SERVER:"):
             state.sent = True
             state.quit = text == "CLIENT -> SERVER: QUIT"
+            if text == "CLIENT -> SERVER: STARTTLS":
+                state.tls_mode = "starttls"
         elif text.startswith("SERVER -> CLIENT:") and state.quit:
             state.new_attempt()  # the reply to QUIT (PHPMailer may send it after "Mailer Error")
             return
@@ -202,7 +214,10 @@ class PhpmailerParser:
             "smtp_stage": stage,
             "error_code": errno,
             "diagnostic": text,
+            "tls_mode": state.tls_mode,
         }
+        if state.server:
+            row["relay_host"], row["relay_port"] = state.server
         state.attempt_row = True
         state.greeting = None
         state.last_row = ctx.emit(row, state.stamp or "", line_no, line)
@@ -218,7 +233,9 @@ SAMPLES: tuple[Sample, ...] = (
            context=("2026-11-27 21:11:10\tSMTP ERROR: Failed to connect to server: Connection refused (111)",),
            ignore="PHPMailer's summary of the failure logged above"),
     Sample("2026-11-27 21:11:10\tSMTP ERROR: STARTTLS command failed: 502 5.5.1 Unrecognized command.",
-           expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "smtp_code": 502}),
+           context=("2026-11-27 21:11:10\tCLIENT -> SERVER: STARTTLS",),
+           expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "smtp_code": 502, "tls_mode": "starttls",
+                   "relay_port": None}),
     Sample("2026-11-27 21:11:10\tSMTP ERROR: Password command failed: 535-5.7.8 Username and Password not accepted. For more information, go to",
            expect={"event": "auth_failed", "smtp_stage": "AUTH", "smtp_code": 535, "enhanced_status": "5.7.8",
                    "category": "auth_failed"}),
@@ -234,10 +251,14 @@ SAMPLES: tuple[Sample, ...] = (
            ignore="PHPMailer's summary of the failure logged above"),
     # SMTPDebug 4: PHP's warnings give the bare failure its cause (SMTPSecure 'ssl' on a STARTTLS port)
     Sample("2026-11-27 21:50:35\tSMTP ERROR: Failed to connect to server:  (0)",
-           context=("2026-11-27 21:50:35\tConnection failed. Error #2: stream_socket_client(): SSL operation failed with code 1. OpenSSL Error messages:",
+           context=("2026-11-27 21:50:35\tConnection: opening to ssl://127.0.0.1:2526, timeout=300, options=array (",
+                    "                   \t                    'ssl' => ",
+                    "                   \t                  )",
+                    "2026-11-27 21:50:35\tConnection failed. Error #2: stream_socket_client(): SSL operation failed with code 1. OpenSSL Error messages:",
                     "                   \t                  error:0A00010B:SSL routines::wrong version number [/usr/share/php/libphp-phpmailer/src/SMTP.php line 388]",
                     "2026-11-27 21:50:35\tConnection failed. Error #2: stream_socket_client(): Failed to enable crypto [/usr/share/php/libphp-phpmailer/src/SMTP.php line 388]"),
            expect={"event": "tls_failed", "smtp_stage": "connect", "error_code": None, "category": "wrong_port_or_protocol",
+                   "relay_host": "127.0.0.1", "relay_port": 2526, "tls_mode": "implicit",
                    "diagnostic": "Failed to connect to server: (no reason given) (stream_socket_client(): SSL operation "
                                  "failed with code 1. OpenSSL Error messages: error:0A00010B:SSL routines::wrong version "
                                  "number; stream_socket_client(): Failed to enable crypto)"}),
@@ -245,11 +266,14 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("2026-11-27 21:50:25\tSMTP ERROR: Failed to connect to server:  (0)",
            expect={"event": "tls_failed", "category": "tls_handshake"}),
     Sample("2026-11-27 21:50:38\tSMTP Error: Could not connect to SMTP host.",
-           context=("2026-11-27 21:50:35\tConnection: opened",
-                    "2026-11-27 21:50:38\tSMTP -> get_lines(): select timed-out in (3 sec)",
+           context=("2026-11-27 21:50:42\tConnection: opening to 127.0.0.1:2538, timeout=3, options=array (",
+                    "                   \t                  )",
+                    "2026-11-27 21:50:42\tConnection: opened",
+                    "2026-11-27 21:50:45\tSMTP -> get_lines(): select timed-out in (3 sec)",
                     "2026-11-27 21:50:38\tSERVER -> CLIENT:",
                     "2026-11-27 21:50:38\tConnection: closing due to error"),
-           expect={"event": "connect_failed", "smtp_stage": "greeting", "category": "connection_timeout"}),
+           expect={"event": "connect_failed", "smtp_stage": "greeting", "category": "connection_timeout",
+                   "relay_port": 2538, "tls_mode": "none"}),
     Sample("2026-11-27 21:50:38\tSMTP Error: Could not connect to SMTP host.",
            context=("2026-11-27 21:50:38\tConnection: opened",
                     '2026-11-27 21:50:38\tSMTP INBOUND: ""',

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from logscan.cli import app
+from logscan.schema import TLS_MODES
 
 from conftest import SAMPLE_LOGS
 
@@ -36,6 +37,7 @@ def test_client_sample_rows(tmp_path, name):
     assert r.exit_code == 0, r.output
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(rows) == FAILING[name]
+    assert {x["tls_mode"] for x in rows} <= {None, *TLS_MODES}
     categories = Counter(x["category"] for x in rows)
     assert categories["unknown"] == UNKNOWN.get(name, 0), [x["diagnostic"] for x in rows if x["category"] == "unknown"]
     summary = CliRunner().invoke(app, ["scan", str(SAMPLE_LOGS / name)]).stdout
