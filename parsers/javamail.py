@@ -261,5 +261,19 @@ SAMPLES: tuple[Sample, ...] = (
             'com.sun.mail.smtp.SMTPSendFailedException: 530-5.7.0 Authentication Required. For more information, go to',
         ),
         expect={'smtp_code': 530, 'category': 'auth_required'}),
+    Sample(  # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+        '\t... 8 more',
+        context=(
+            'Nov 27, 2026 10:02:00 PM JavaMailScenarios main',
+            'SEVERE: could not send order 3011',
+            "com.sun.mail.util.MailConnectException: Couldn't connect to host, port: smtp.gmial-like.example, 2525; timeout 5000;",
+            '  nested exception is:',
+            '\tjava.net.UnknownHostException: smtp.gmial-like.example',
+            '\tat com.sun.mail.smtp.SMTPTransport.openServer(SMTPTransport.java:2210)',
+            'Caused by: java.net.UnknownHostException: smtp.gmial-like.example',
+            '\tat java.base/sun.nio.ch.NioSocketImpl.connect(NioSocketImpl.java:572)',
+        ),
+        expect={'event': 'connect_failed', 'smtp_stage': 'connect', 'relay_host': 'smtp.gmial-like.example',
+                'relay_port': 2525, 'category': 'server_unresolvable'}),
     Sample("Nov 27, 2026 9:23:13 PM JavaMailScenarios main", ignore=""),
 )

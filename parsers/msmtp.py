@@ -144,6 +144,11 @@ SAMPLES: tuple[Sample, ...] = (
         "Nov 27 20:55:38 host=127.0.0.1 tls=on auth=off from=bob@example.com recipients=y@outlook-like.example errormsg='TLS handshake failed: An unexpected TLS packet was received.' exitcode=EX_PROTOCOL",
         expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "error_code": "EX_PROTOCOL", "tls_mode": "tls",
                 "category": "wrong_port_or_protocol"}),
+    # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+    Sample(
+        "Nov 27 22:00:50 host=smtp.gmial-like.example tls=on auth=off from=alice@example.com recipients=sam@gmail-like.example errormsg='cannot locate host smtp.gmial-like.example: Name or service not known' exitcode=EX_NOHOST",
+        expect={"event": "connect_failed", "smtp_stage": "DNS", "relay_host": "smtp.gmial-like.example",
+                "error_code": "EX_NOHOST", "category": "server_unresolvable"}),
     Sample(
         "Nov 27 20:55:38 host=127.0.0.1 tls=off auth=on user=alice@example.com from=alice@example.com recipients=relay@authfail.example.org errormsg='cannot use a secure authentication method' exitcode=EX_UNAVAILABLE",
         expect={"event": "auth_failed", "category": "tls_required"}),

@@ -146,6 +146,8 @@ class NodemailerParser:
             row["relay_port"] = int(props["port"])
         if props.get("address"):
             row["relay_ip"] = props["address"]
+        if props.get("hostname"):  # the name a failed DNS lookup was for (EDNS)
+            row["relay_host"] = props["hostname"]
         ctx.emit(row, state.stamp or "", where[0], where[1])
 
     @staticmethod
@@ -224,5 +226,19 @@ SAMPLES: tuple[Sample, ...] = (
         ),
         expect={"event": "send_failed", "smtp_stage": "end of DATA", "smtp_code": 552, "error_code": "EMESSAGE", "tls_mode": "tls",
                 "enhanced_status": "5.2.3", "category": "message_too_large"}),
+    Sample(  # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+        "}",
+        context=(
+            "2026-11-27T22:01:43.788Z error: could not send order 2012",
+            "Error: getaddrinfo ENOTFOUND smtp.gmial-like.example",
+            "    at GetAddrInfoReqWrap.onlookupall [as oncomplete] (node:dns:122:26) {",
+            "  errno: -3008,",
+            "  code: 'EDNS',",
+            "  syscall: 'getaddrinfo',",
+            "  hostname: 'smtp.gmial-like.example',",
+            "  command: 'CONN'",
+        ),
+        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "EDNS",
+                "relay_host": "smtp.gmial-like.example", "category": "server_unresolvable"}),
     Sample("2026-11-27T21:15:38.441Z info: sending order 2001 to sam@gmail-like.example via 127.0.0.1:2525", ignore=""),
 )

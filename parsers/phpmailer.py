@@ -288,5 +288,11 @@ SAMPLES: tuple[Sample, ...] = (
            context=("2026-11-27 21:50:28\tSERVER -> CLIENT:",),
            expect={"smtp_stage": "greeting", "category": "unknown",
                    "diagnostic": "SMTP Error: Could not connect to SMTP host. (no greeting from the server)"}),
+    # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+    Sample("2026-11-27 22:01:24\tSMTP ERROR: Failed to connect to server: php_network_getaddresses: getaddrinfo for smtp.gmial-like.example failed: Name or service not known (0)",
+           context=("2026-11-27 22:01:24\tConnection: opening to smtp.gmial-like.example:2525, timeout=300, options=array (",
+                    "                   \t                  )"),
+           expect={"event": "connect_failed", "smtp_stage": "connect", "relay_host": "smtp.gmial-like.example",
+                   "relay_port": 2525, "tls_mode": "none", "category": "server_unresolvable"}),
     Sample("2026-11-27 21:11:10\tCLIENT -> SERVER: EHLO blog.example.org", ignore=""),
 )

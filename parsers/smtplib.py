@@ -247,6 +247,14 @@ SAMPLES: tuple[Sample, ...] = (
         context=("2026-11-27 21:30:17,135 ERROR shop.mailer: could not send order 1008 confirmation", TB,
                  '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 750, in login'),
         expect={"event": "auth_failed", "smtp_code": 534, "smtp_stage": "AUTH", "category": "auth_app_password"}),
+    Sample(  # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+        "socket.gaierror: [Errno -2] Name or service not known",
+        context=("2026-11-27 22:00:58,831 ERROR shop.mailer: could not send order 1012 confirmation", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 312, in _get_socket',
+                 "    return socket.create_connection((host, port), timeout,",
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/socket.py", line 962, in getaddrinfo'),
+        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "gaierror", "tls_mode": None,
+                "category": "server_unresolvable"}),
     Sample("2026-11-27 20:58:41,488 INFO shop.mailer: sending order 1001 confirmation to sam@gmail-like.example via 127.0.0.1:2525",
            ignore=""),
 )

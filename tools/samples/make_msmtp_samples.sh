@@ -9,6 +9,8 @@ REPO="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/msw}"  # the accounts in msmtprc.sample log to /tmp/msw (rewritten to $WORK)
 mkdir -p "$WORK"
 command -v msmtp >/dev/null || apt-get install -y msmtp
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
 . "$HERE/trouble_server.sh"
 start_trouble_server "$WORK"
 sed "s#/tmp/msw#$WORK#" "$HERE/msmtprc.sample" > "$WORK/msmtprc"
@@ -37,6 +39,7 @@ sendas customer@elsewhere.example
 starttls_on_implicit sam@gmail-like.example
 plain_on_implicit sam@gmail-like.example
 implicit_ok sam@gmail-like.example
+wronghost sam@gmail-like.example
 LIST
 mkdir -p "$REPO/sample_logs/msmtp"
 cp "$WORK/msmtp.log" "$REPO/sample_logs/msmtp/msmtp.log"

@@ -16,6 +16,8 @@ mkdir -p "$WORK" "$OUT"
 if ! command -v php >/dev/null || [ ! -f /usr/share/php/libphp-phpmailer/autoload.php ]; then
     apt-get install -y php-cli libphp-phpmailer
 fi
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
 . "$HERE/trouble_server.sh"
 start_trouble_server "$WORK"
 
@@ -39,6 +41,7 @@ app_password   --port=2535 --secure= --autotls=0 --auth=1 --user=wordpress@gmail
 relay_denied   --port=2536 --secure= --autotls=0 --to=friend@elsewhere.example
 send_as_denied --port=2537 --secure=tls --verify=0 --auth=1 --user=shop@contoso-like.example --pass=the-right-password --to=customer@elsewhere.example
 starttls_on_implicit --port=2538 --secure=tls --verify=0 --timeout=3 --timelimit=3 --to=sam@gmail-like.example
+wrong_host     --host=smtp.gmial-like.example --port=2525 --secure=tls --verify=0 --to=sam@gmail-like.example
 '
 
 run_all() {  # $1 = debug level, $2 = echo | error_log, $3 = output file

@@ -26,6 +26,8 @@ const scenarios = [
                    auth: { user: "shop@contoso-like.example", pass: "the-right-password" } },
    "customer@elsewhere.example", 0, "noreply@contoso-like.example"],
   ["order 2011", { port: 2538, secure: false, greetingTimeout: 3000 }, "sam@gmail-like.example"],
+  // a mistyped server name: only inside sandbox.sh's loopback-only network namespace
+  ["order 2012", { host: "smtp.gmial-like.example", port: 2525, secure: false }, "sam@gmail-like.example"],
 ];
 
 function stamp() { return new Date().toISOString(); }
@@ -34,8 +36,9 @@ async function main() {
   console.log(`${stamp()} info: mail worker started`);
   for (let i = 0; i < scenarios.length; i++) {
     const [what, opts, rcpt, size, from] = scenarios[i];
+    if (opts.host && !process.env.LOGSCAN_SANDBOX) throw new Error("wrong-host scenario outside the sandbox");
     const transport = nodemailer.createTransport({ host: HOST, connectionTimeout: 5000, ...opts });
-    console.log(`${stamp()} info: sending ${what} to ${rcpt} via ${HOST}:${opts.port}`);
+    console.log(`${stamp()} info: sending ${what} to ${rcpt} via ${opts.host || HOST}:${opts.port}`);
     try {
       await transport.sendMail({ from: from || "shop@example.com", to: rcpt, subject: "Your order",
                                  text: "Thank you.\n" + "x".repeat(size || 0) });
