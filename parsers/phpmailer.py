@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from logscan.parsers.base import FileContext, Sample
-from logscan.smtp import split_reply
+from logscan.smtp import domain_of, split_reply
 
 NAME = "phpmailer"
 
@@ -38,6 +38,8 @@ PHP_WARNING = re.compile(r"Connection failed\. Error #\d{1,6}: (?P<msg>.*)$")
 WARNING_WHERE = re.compile(r" \[[^\[\]]{1,500} line \d{1,7}\]$")
 # SMTP.php connect() (level 3+): "Connection: opening to ssl://smtp.example.com:465, timeout=300, ..."
 OPENING = re.compile(r"Connection: opening to (?:(?P<wrap>ssl|tls)://)?(?P<host>\[[^\]\s]{1,64}\]|[^\s:]{1,255}):(?P<port>\d{1,5}),")
+# the envelope as the transcript shows it (SMTPDebug 1+)
+ENVELOPE = re.compile(r"CLIENT -> SERVER: (?P<cmd>MAIL FROM|RCPT TO):<(?P<addr>[^<>\s]{0,512})>")
 # SMTP.php get_lines() (level 4): why it stopped reading
 GET_LINES = re.compile(r"SMTP -> get_lines\(\): (?P<why>(?:select|stream) timed-out.{0,40}|timelimit reached.{0,40}|select failed.{0,300})$")
 STAGE = {"RCPT TO": "RCPT TO", "MAIL FROM": "MAIL FROM", "DATA END": "end of DATA", "DATA": "DATA",
@@ -73,6 +75,8 @@ class PhpmailerState:
         # implicit (ssl:// or tls://), starttls (STARTTLS sent), none (level 3+ showed a plain
         # connection); None when the log does not say (level 2 without STARTTLS)
         self.tls_mode: str | None = None
+        self.sender: str | None = None  # MAIL FROM:<...> of this attempt
+        self.recipient: str | None = None  # the last RCPT TO:<...> (PHPMailer stops at a refused one)
 
     def take_causes(self) -> str:
         causes = "; ".join(WARNING_WHERE.sub("", c) for c in self.causes)
@@ -147,6 +151,11 @@ class PhpmailerParser:
             state.quit = text == "CLIENT -> SERVER: QUIT"
             if text == "CLIENT -> SERVER: STARTTLS":
                 state.tls_mode = "starttls"
+            e = ENVELOPE.match(text)
+            if e and e.group("cmd") == "MAIL FROM":
+                state.sender, state.recipient = e.group("addr"), None
+            elif e:
+                state.recipient = e.group("addr")
         elif text.startswith("SERVER -> CLIENT:") and state.quit:
             state.new_attempt()  # the reply to QUIT (PHPMailer may send it after "Mailer Error")
             return
@@ -215,6 +224,9 @@ class PhpmailerParser:
             "error_code": errno,
             "diagnostic": text,
             "tls_mode": state.tls_mode,
+            "sender": state.sender,
+            "recipient": state.recipient,
+            "recipient_domain": domain_of(state.recipient),
         }
         if state.server:
             row["relay_host"], row["relay_port"] = state.server
@@ -240,7 +252,13 @@ SAMPLES: tuple[Sample, ...] = (
            expect={"event": "auth_failed", "smtp_stage": "AUTH", "smtp_code": 535, "enhanced_status": "5.7.8",
                    "category": "auth_failed"}),
     Sample("2026-11-27 21:11:10\tSMTP ERROR: RCPT TO command failed: 550-5.1.1 The email account that you tried to reach does not exist. Please try",
-           expect={"event": "send_failed", "smtp_stage": "RCPT TO", "smtp_code": 550, "category": "recipient_unknown"}),
+           context=("2026-11-27 21:11:10\tCLIENT -> SERVER: MAIL FROM:<wordpress@blog.example.org>",
+                    "2026-11-27 21:11:10\tSERVER -> CLIENT: 250 2.1.0 OK j1si5528385wyx.467 - gsmtp",
+                    "2026-11-27 21:11:10\tCLIENT -> SERVER: RCPT TO:<nouser@gmail-like.example>",
+                    "2026-11-27 21:11:10\tSERVER -> CLIENT: 550-5.1.1 The email account that you tried to reach does not exist. Please try"),
+           expect={"event": "send_failed", "smtp_stage": "RCPT TO", "smtp_code": 550, "category": "recipient_unknown",
+                   "sender": "wordpress@blog.example.org", "recipient": "nouser@gmail-like.example",
+                   "recipient_domain": "gmail-like.example"}),
     Sample("2026-11-27 21:11:10\tSMTP ERROR: DATA END command failed: 552-5.2.3 Your message exceeded Google's message size limits. For more",
            expect={"event": "send_failed", "smtp_stage": "end of DATA", "category": "message_too_large"}),
     Sample("2026-11-27 21:11:10\tSMTP ERROR: RCPT TO command failed: 421-4.7.28 [127.0.0.1      15] Our system has detected an unusual rate of",
