@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """trouble_smtpd.py - a scripted SMTP server that imitates mail providers in trouble.
 
-Used by make_postfix_samples.sh to make a real Postfix write real failure lines
-into its log. Pure asyncio (standard library only), listens ONLY on 127.0.0.1.
+Used by make_postfix_samples.sh and make_exim_samples.sh to make a real MTA write real failure
+lines into its log, and by the client scripts (make_<client>_samples.sh, through trouble_server.sh)
+for msmtp, smtplib, PHPMailer, Nodemailer and Jakarta Mail. Pure asyncio (standard library only),
+listens ONLY on 127.0.0.1.
 
 Every "persona" listens on its own loopback port. Inside a persona the
 behaviour is picked by the recipient's local part (e.g. ``nouser@gmail-like.example``
