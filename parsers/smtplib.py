@@ -102,7 +102,7 @@ class SmtplibParser:
                     state.through_smtplib = False
                     state.tls_mode = None
                 state.chained_pending = state.chained
-                state.in_traceback, state.chained = True, False
+                state.in_traceback, state.chained, state.frame = True, False, None
                 continue
             if state.in_traceback:
                 if line.startswith(" "):
