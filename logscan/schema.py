@@ -37,6 +37,8 @@ EVENTS = (
 
 DIRECTIONS = ("outbound", "inbound", "local")
 
+TLS_MODES = ("implicit", "starttls", "none", "tls")
+
 FIELDS: tuple[Field, ...] = (
     Field("time", pa.timestamp("us", tz="UTC"), "When the line was written, in UTC."),
     Field(
@@ -76,6 +78,15 @@ FIELDS: tuple[Field, ...] = (
     Field("relay_host", pa.string(), "The server we talked to (or tried to), as logged.", dictionary=True),
     Field("relay_ip", pa.string(), "Its address."),
     Field("relay_port", pa.int32(), "Its port."),
+    Field(
+        "tls_mode",
+        pa.string(),
+        "How the client used TLS with that server, as its log shows it: implicit (TLS from the first "
+        "byte: SMTPS, ssl://), starttls (STARTTLS was sent), none (a clear-text connection without "
+        "STARTTLS up to the failure), tls (TLS on, the log does not say which mode: msmtp's tls=on).",
+        dictionary=True,
+        allowed=TLS_MODES,
+    ),
     Field("smtp_code", pa.int16(), "Basic SMTP reply code, e.g. 550."),
     Field("enhanced_status", pa.string(), "RFC 3463 enhanced status code, e.g. 5.7.1.", dictionary=True),
     Field(

@@ -31,6 +31,13 @@ MAIL_EXCEPTION = re.compile(
     r"(?:Exception|Error)): ?(.{0,8000})$")
 ANY_EXCEPTION = re.compile(r"\t?(?:Caused by: )?([a-z][\w.$]{0,200}\.[A-Z][\w$]{0,100}(?:Exception|Error)): ?(.{0,8000})$")
 JUL_HEADER = re.compile(r"([A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d:\d\d [AP]M) \S")
+# SMTPTransport.openServer(): "Couldn't connect to host, port: HOST, PORT; timeout N;" and
+# "Could not connect to SMTP host: HOST, port: PORT;"
+SERVER = re.compile(r"(?:Couldn't connect to host, port|Could not connect to SMTP host): (?P<host>[^,\s]{1,255}),(?: port:)? (?P<port>\d{1,5})\b")
+# stack frames that show the TLS mode: SMTPTransport.startTLS (STARTTLS); SocketFetcher's
+# configureSSLSocket reached from createSocket, not from startTLS (mail.smtp.ssl.enable: implicit)
+STARTTLS_FRAME = "at com.sun.mail.smtp.SMTPTransport.startTLS("
+SSL_SOCKET_FRAME = "at com.sun.mail.util.SocketFetcher.configureSSLSocket("
 ISO_HEADER = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
 
 
@@ -53,6 +60,7 @@ class JavamailState:
         self.stamp: str | None = None
         # the stack trace being read: (line no, first line, [(type, message lines)])
         self.trace: tuple[int, str, list[list[Any]]] | None = None
+        self.tls_mode: str | None = None  # what the trace's frames show
 
 
 class JavamailParser:
@@ -70,6 +78,10 @@ class JavamailParser:
         for offset, line in enumerate(lines):
             if state.trace is not None:
                 if line.startswith(("\tat ", "\t... ", "  nested exception is:")) or line.strip() == "":
+                    if STARTTLS_FRAME in line:
+                        state.tls_mode = "starttls"
+                    elif SSL_SOCKET_FRAME in line and state.tls_mode is None:
+                        state.tls_mode = "implicit"
                     if not line.strip():
                         self.finish(ctx, state)
                     continue
@@ -92,6 +104,7 @@ class JavamailParser:
             m = MAIL_EXCEPTION.match(line)
             if m:
                 state.trace = (first_line_no + offset, line, [[m.group(1), [m.group(2)]]])
+                state.tls_mode = None
 
     def finish(self, ctx: FileContext, state: JavamailState) -> None:
         """Emit the stack trace being read (at a blank line, the next record, or the end)."""
@@ -119,7 +132,12 @@ class JavamailParser:
             "smtp_stage": stage,
             "error_code": top_type.rsplit(".", 1)[-1],
             "diagnostic": diagnostic,
+            # "STARTTLS is required but host does not support STARTTLS": the client asked for it
+            "tls_mode": "starttls" if "STARTTLS" in top else state.tls_mode,
         }
+        server = SERVER.search(top)
+        if server:
+            row["relay_host"], row["relay_port"] = server.group("host"), int(server.group("port"))
         ctx.emit(row, state.stamp or "", line_no, line)
 
 
@@ -160,7 +178,8 @@ SAMPLES: tuple[Sample, ...] = (
             '\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)',
             '\tat java.base/sun.nio.ch.Net.pollConnectNow(Net.java:672)',
         ),
-        expect={'event': 'connect_failed', 'smtp_stage': 'connect', 'error_code': 'MailConnectException', 'category': 'connection_refused'}),
+        expect={'event': 'connect_failed', 'smtp_stage': 'connect', 'error_code': 'MailConnectException', 'category': 'connection_refused',
+                'relay_host': '127.0.0.1', 'relay_port': 2599, 'tls_mode': None}),
     Sample(
         '\t... 9 more',
         context=(
@@ -189,8 +208,10 @@ SAMPLES: tuple[Sample, ...] = (
             'Caused by: javax.net.ssl.SSLException: Unsupported or unrecognized SSL message',
             '\tat java.base/sun.security.ssl.SSLSocketInputRecord.handleUnknownRecord(SSLSocketInputRecord.java:457)',
             '\tat java.base/sun.security.ssl.SSLSocketInputRecord.decode(SSLSocketInputRecord.java:175)',
+            '\tat com.sun.mail.util.SocketFetcher.configureSSLSocket(SocketFetcher.java:602)',
         ),
-        expect={'event': 'tls_failed', 'category': 'wrong_port_or_protocol'}),
+        expect={'event': 'tls_failed', 'category': 'wrong_port_or_protocol', 'relay_host': '127.0.0.1', 'relay_port': 2526,
+                'tls_mode': 'implicit'}),
     Sample(
         '\t... 27 more',
         context=(
@@ -213,7 +234,7 @@ SAMPLES: tuple[Sample, ...] = (
             '\tat java.base/sun.security.provider.certpath.SunCertPathBuilder.build(SunCertPathBuilder.java:148)',
             '\tat java.base/sun.security.provider.certpath.SunCertPathBuilder.engineBuild(SunCertPathBuilder.java:129)',
         ),
-        expect={'event': 'tls_failed', 'smtp_stage': 'STARTTLS', 'category': 'tls_certificate'}),
+        expect={'event': 'tls_failed', 'smtp_stage': 'STARTTLS', 'category': 'tls_certificate', 'tls_mode': 'starttls'}),
     Sample(
         '\tat jakarta.mail.Service.connect(Service.java:342)',
         context=(
@@ -222,7 +243,7 @@ SAMPLES: tuple[Sample, ...] = (
             'jakarta.mail.MessagingException: STARTTLS is required but host does not support STARTTLS',
             '\tat com.sun.mail.smtp.SMTPTransport.protocolConnect(SMTPTransport.java:744)',
         ),
-        expect={'event': 'tls_failed', 'category': 'tls_required'}),
+        expect={'event': 'tls_failed', 'category': 'tls_required', 'tls_mode': 'starttls'}),
     Sample(
         '552 5.2.3  https://support.google.com/mail/?p=MaxSizeError d99si2753041xwm.125 - gsmtp',
         context=(
@@ -240,5 +261,19 @@ SAMPLES: tuple[Sample, ...] = (
             'com.sun.mail.smtp.SMTPSendFailedException: 530-5.7.0 Authentication Required. For more information, go to',
         ),
         expect={'smtp_code': 530, 'category': 'auth_required'}),
+    Sample(  # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+        '\t... 8 more',
+        context=(
+            'Nov 27, 2026 10:02:00 PM JavaMailScenarios main',
+            'SEVERE: could not send order 3011',
+            "com.sun.mail.util.MailConnectException: Couldn't connect to host, port: smtp.gmial-like.example, 2525; timeout 5000;",
+            '  nested exception is:',
+            '\tjava.net.UnknownHostException: smtp.gmial-like.example',
+            '\tat com.sun.mail.smtp.SMTPTransport.openServer(SMTPTransport.java:2210)',
+            'Caused by: java.net.UnknownHostException: smtp.gmial-like.example',
+            '\tat java.base/sun.nio.ch.NioSocketImpl.connect(NioSocketImpl.java:572)',
+        ),
+        expect={'event': 'connect_failed', 'smtp_stage': 'connect', 'relay_host': 'smtp.gmial-like.example',
+                'relay_port': 2525, 'category': 'server_unresolvable'}),
     Sample("Nov 27, 2026 9:23:13 PM JavaMailScenarios main", ignore=""),
 )

@@ -36,6 +36,12 @@ STAGES = (
 )
 
 
+# msmtp.c: "cannot connect to %s, port %d: %s" (the only place its log names the port)
+CONNECT_PORT = re.compile(r"cannot connect to \S{1,255}, port (\d{1,5})")
+# tls=on says TLS was configured, not whether STARTTLS or implicit TLS (tls_starttls is not logged)
+TLS_MODE = {"on": "tls", "off": "none"}
+
+
 def _event(errormsg: str) -> str:
     if "authentication" in errormsg:
         return "auth_failed"
@@ -98,12 +104,16 @@ class MsmtpParser:
             "recipient_domain": domain_of(rcpt),
             "sasl_username": f.get("user"),
             "relay_host": f.get("host"),
+            "tls_mode": TLS_MODE.get(f.get("tls", "")),
             "smtp_code": code,
             "enhanced_status": split_reply(reply)[1] if reply else None,
             "smtp_stage": stage,
             "error_code": f.get("exitcode"),
             "diagnostic": reply or errormsg or f"msmtp failed ({f.get('exitcode')})",
         }
+        port = CONNECT_PORT.search(errormsg)
+        if port:
+            row["relay_port"] = int(port.group(1))
         if f.get("mailsize", "").isdigit():
             row["size"] = int(f["mailsize"])
         ctx.emit(row, stamp, line_no, line)
@@ -128,11 +138,17 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(
         "Nov 27 20:55:38 host=127.0.0.1 tls=off auth=off from=alice@example.com recipients=x@refused.example.org errormsg='cannot connect to 127.0.0.1, port 2599: Connection refused' exitcode=EX_TEMPFAIL",
         expect={"event": "connect_failed", "smtp_stage": "connect", "smtp_code": None, "category": "connection_refused",
+                "relay_port": 2599, "tls_mode": "none",
                 "diagnostic": "cannot connect to 127.0.0.1, port 2599: Connection refused"}),
     Sample(
         "Nov 27 20:55:38 host=127.0.0.1 tls=on auth=off from=bob@example.com recipients=y@outlook-like.example errormsg='TLS handshake failed: An unexpected TLS packet was received.' exitcode=EX_PROTOCOL",
-        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "error_code": "EX_PROTOCOL",
+        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "error_code": "EX_PROTOCOL", "tls_mode": "tls",
                 "category": "wrong_port_or_protocol"}),
+    # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+    Sample(
+        "Nov 27 22:00:50 host=smtp.gmial-like.example tls=on auth=off from=alice@example.com recipients=sam@gmail-like.example errormsg='cannot locate host smtp.gmial-like.example: Name or service not known' exitcode=EX_NOHOST",
+        expect={"event": "connect_failed", "smtp_stage": "DNS", "relay_host": "smtp.gmial-like.example",
+                "error_code": "EX_NOHOST", "category": "server_unresolvable"}),
     Sample(
         "Nov 27 20:55:38 host=127.0.0.1 tls=off auth=on user=alice@example.com from=alice@example.com recipients=relay@authfail.example.org errormsg='cannot use a secure authentication method' exitcode=EX_UNAVAILABLE",
         expect={"event": "auth_failed", "category": "tls_required"}),

@@ -44,6 +44,14 @@ EVENT = {"EAUTH": "auth_failed", "ENOAUTH": "auth_failed", "EOAUTH2": "auth_fail
          "ESOCKET": "connect_failed"}
 
 
+def _tls_mode(command: str | None, tls_evidence: bool) -> str | None:
+    """starttls when the STARTTLS command failed; tls when the error came from a TLS socket or
+    OpenSSL (an upgraded or an implicit-TLS connection: the dump does not say which)."""
+    if command == "STARTTLS":
+        return "starttls"
+    return "tls" if tls_evidence else None
+
+
 def _row(message: str, code: str | None, command: str | None, response_code: Any) -> dict[str, Any]:
     stage = STAGE.get(command or "", command)
     if command and command.startswith("AUTH"):
@@ -113,10 +121,11 @@ class NodemailerParser:
             return
         message_lines: list[str] = []
         props: dict[str, str] = {}
-        nodemailer_frame, in_message = False, True
+        nodemailer_frame, in_message, tls_frame = False, True, False
         for x in block:
             if x.startswith("    at "):
                 nodemailer_frame = nodemailer_frame or "nodemailer" in x
+                tls_frame = tls_frame or x.startswith("    at TLSSocket.")
                 in_message = False
                 continue
             p = PROPERTY.match(x)
@@ -131,6 +140,14 @@ class NodemailerParser:
             return  # an Error from elsewhere in the application
         rc = props.get("responseCode")
         row = _row(message, code, props.get("command"), int(rc) if rc and rc.isdigit() else None)
+        row["tls_mode"] = _tls_mode(props.get("command"), tls_frame or props.get("library") == "SSL routines")
+        # Node's socket errors carry the peer: "  address: '127.0.0.1'," and "  port: 2599,"
+        if props.get("port", "").isdigit():
+            row["relay_port"] = int(props["port"])
+        if props.get("address"):
+            row["relay_ip"] = props["address"]
+        if props.get("hostname"):  # the name a failed DNS lookup was for (EDNS)
+            row["relay_host"] = props["hostname"]
         ctx.emit(row, state.stamp or "", where[0], where[1])
 
     @staticmethod
@@ -148,6 +165,11 @@ class NodemailerParser:
             return
         message = err["message"].replace("\n", " ")
         row = _row(message, code, err.get("command"), err.get("responseCode"))
+        row["tls_mode"] = _tls_mode(err.get("command"), "TLSSocket." in str(err.get("stack", "")))
+        if isinstance(err.get("port"), int):
+            row["relay_port"] = err["port"]
+        if isinstance(err.get("address"), str):
+            row["relay_ip"] = err["address"]
         t = record.get("time")
         stamp = state.stamp or ""
         if isinstance(t, int) and t > 10**11:  # pino's epoch milliseconds
@@ -160,7 +182,7 @@ PARSER = NodemailerParser()
 SAMPLES: tuple[Sample, ...] = (
     Sample(
         '{"level":50,"time":1795814142597,"msg":"could not send invoice 89","err":{"type":"Error","message":"Error upgrading connection with STARTTLS: 502 5.5.1 Unrecognized command.","code":"ETLS","command":"STARTTLS","response":"502 5.5.1 Unrecognized command.","responseCode":502}}',
-        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "smtp_code": 502, "error_code": "ETLS",
+        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "smtp_code": 502, "error_code": "ETLS", "tls_mode": "starttls",
                 "time_zone": "+00:00", "category": "tls_required"}),
     Sample(
         "}",
@@ -175,7 +197,8 @@ SAMPLES: tuple[Sample, ...] = (
             '  port: 2599,',
             "  command: 'CONN'",
         ),
-        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "ESOCKET",
+        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "ESOCKET", "relay_ip": "127.0.0.1",
+                "relay_port": 2599, "tls_mode": None,
                 "diagnostic": "connect ECONNREFUSED 127.0.0.1:2599", "category": "connection_refused"}),
     Sample(
         "}",
@@ -201,7 +224,21 @@ SAMPLES: tuple[Sample, ...] = (
             '  responseCode: 552,',
             "  command: 'DATA'",
         ),
-        expect={"event": "send_failed", "smtp_stage": "end of DATA", "smtp_code": 552, "error_code": "EMESSAGE",
+        expect={"event": "send_failed", "smtp_stage": "end of DATA", "smtp_code": 552, "error_code": "EMESSAGE", "tls_mode": "tls",
                 "enhanced_status": "5.2.3", "category": "message_too_large"}),
+    Sample(  # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+        "}",
+        context=(
+            "2026-11-27T22:01:43.788Z error: could not send order 2012",
+            "Error: getaddrinfo ENOTFOUND smtp.gmial-like.example",
+            "    at GetAddrInfoReqWrap.onlookupall [as oncomplete] (node:dns:122:26) {",
+            "  errno: -3008,",
+            "  code: 'EDNS',",
+            "  syscall: 'getaddrinfo',",
+            "  hostname: 'smtp.gmial-like.example',",
+            "  command: 'CONN'",
+        ),
+        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "EDNS",
+                "relay_host": "smtp.gmial-like.example", "category": "server_unresolvable"}),
     Sample("2026-11-27T21:15:38.441Z info: sending order 2001 to sam@gmail-like.example via 127.0.0.1:2525", ignore=""),
 )

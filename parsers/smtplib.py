@@ -45,6 +45,16 @@ EVENT = {
 }
 
 
+def _tls_frame(frame: str, code: str) -> str | None:
+    """TLS mode a traceback frame of smtplib shows: starttls() upgrading, or SMTP_SSL's
+    _get_socket() wrapping the new socket (implicit TLS). smtplib's plain _get_socket() names no TLS."""
+    if frame.endswith(", in starttls"):
+        return "starttls"
+    if frame.endswith(", in _get_socket") and "wrap_socket(" in code:
+        return "implicit"
+    return None
+
+
 def _event(exc: str, text: str) -> tuple[str, str | None]:
     short = exc.rsplit(".", 1)[-1]
     if short in EVENT:
@@ -63,9 +73,11 @@ class SmtplibState:
         self.in_traceback = False
         self.chained = False  # "During handling of the above exception ..." seen
         self.through_smtplib = False
+        self.frame: str | None = None  # the last smtplib "File ..." line (its code line follows)
+        self.tls_mode: str | None = None  # what the current traceback's smtplib frames show
         # The last exception line of the current traceback, emitted when the traceback ends:
-        # (exception, text, line, line number, the exception it was raised while handling)
-        self.pending: tuple[str, str, str, int, str | None] | None = None
+        # (exception, text, line, line number, the exception it was raised while handling, TLS mode)
+        self.pending: tuple[str, str, str, int, str | None, str | None] | None = None
         self.chained_pending = False
 
 
@@ -88,11 +100,15 @@ class SmtplibParser:
                 if not state.chained:  # a new traceback, not the next part of a chained one
                     self.finish(ctx, state)
                     state.through_smtplib = False
+                    state.tls_mode = None
                 state.chained_pending = state.chained
-                state.in_traceback, state.chained = True, False
+                state.in_traceback, state.chained, state.frame = True, False, None
                 continue
             if state.in_traceback:
                 if line.startswith(" "):
+                    if state.frame is not None:  # the code line under an smtplib frame
+                        state.tls_mode = _tls_frame(state.frame, line) or state.tls_mode
+                    state.frame = line.rstrip() if line.startswith("  File ") and "smtplib" in line else None
                     if "smtplib" in line:
                         state.through_smtplib = True
                     continue
@@ -128,15 +144,16 @@ class SmtplibParser:
             cause = f"{state.pending[0].rsplit('.', 1)[-1]}: {state.pending[1]}"
         else:
             self.finish(ctx, state)
-        state.pending = (exc, text, line, line_no, cause)
+        state.pending = (exc, text, line, line_no, cause, state.tls_mode)
         state.chained_pending = False
 
     def finish(self, ctx: FileContext, state: SmtplibState) -> None:
         """Emit the failure of a traceback that has ended (also called at the end of a file)."""
         if state.pending is not None:
-            exc, text, line, line_no, cause = state.pending
+            exc, text, line, line_no, cause, tls_mode = state.pending
             state.pending = None
-            self._emit(exc, text, line, line_no, ctx, state, cause)
+            row = self._emit(exc, text, line, line_no, ctx, state, cause)
+            row["tls_mode"] = tls_mode or row["tls_mode"]
 
     @staticmethod
     def _emit(exc: str, text: str, line: str, line_no: int, ctx: FileContext, state: SmtplibState,
@@ -164,6 +181,8 @@ class SmtplibParser:
             "smtp_stage": stage,
             "error_code": short,
             "diagnostic": diagnostic,
+            # SMTPNotSupportedError('STARTTLS extension not supported by server.') comes from starttls()
+            "tls_mode": "starttls" if event == "tls_failed" and stage == "STARTTLS" and "STARTTLS" in text else None,
         }
         return ctx.emit(row, state.stamp or "", line_no, line)
 
@@ -202,16 +221,18 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(
         "ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
         context=("2026-11-27 20:58:44,654 ERROR shop.mailer: could not send order 1005 confirmation", TB,
-                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 1050, in _get_socket'),
-        expect={"event": "tls_failed", "category": "wrong_port_or_protocol"}),
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 1057, in _get_socket',
+                 "    new_socket = self.context.wrap_socket(new_socket,"),
+        expect={"event": "tls_failed", "category": "wrong_port_or_protocol", "tls_mode": "implicit"}),
     Sample(
         "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)",
         context=("2026-11-27 20:58:44,666 ERROR shop.mailer: could not send invoice 77", TB,
-                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 790, in starttls'),
-        expect={"event": "tls_failed", "category": "tls_certificate"}),
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 790, in starttls',
+                 "    self.sock = context.wrap_socket(self.sock,"),
+        expect={"event": "tls_failed", "category": "tls_certificate", "tls_mode": "starttls"}),
     Sample(
         "2026-11-27 20:58:44,670 ERROR shop.mailer: could not send invoice 78: SMTPNotSupportedError('STARTTLS extension not supported by server.')",
-        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "category": "tls_required"}),
+        expect={"event": "tls_failed", "smtp_stage": "STARTTLS", "category": "tls_required", "tls_mode": "starttls"}),
     Sample(
         "smtplib.SMTPSenderRefused: (530, b'5.7.0 Authentication Required. For more information, go to\\n5.7.0  https://support.google.com/mail/?p=WantAuthError b84si3281373cvi.830 - gsmtp', 'shop@example.com')",
         context=("2026-11-27 20:58:44,741 ERROR shop.mailer: could not send order 1006 confirmation", TB, FRAME),
@@ -226,6 +247,14 @@ SAMPLES: tuple[Sample, ...] = (
         context=("2026-11-27 21:30:17,135 ERROR shop.mailer: could not send order 1008 confirmation", TB,
                  '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 750, in login'),
         expect={"event": "auth_failed", "smtp_code": 534, "smtp_stage": "AUTH", "category": "auth_app_password"}),
+    Sample(  # a mistyped host, run in tools/samples/sandbox.sh (loopback-only network, stub DNS: NXDOMAIN)
+        "socket.gaierror: [Errno -2] Name or service not known",
+        context=("2026-11-27 22:00:58,831 ERROR shop.mailer: could not send order 1012 confirmation", TB,
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/smtplib.py", line 312, in _get_socket',
+                 "    return socket.create_connection((host, port), timeout,",
+                 '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/socket.py", line 962, in getaddrinfo'),
+        expect={"event": "connect_failed", "smtp_stage": "connect", "error_code": "gaierror", "tls_mode": None,
+                "category": "server_unresolvable"}),
     Sample("2026-11-27 20:58:41,488 INFO shop.mailer: sending order 1001 confirmation to sam@gmail-like.example via 127.0.0.1:2525",
            ignore=""),
 )

@@ -11,10 +11,14 @@ public class JavaMailScenarios {
     static final String HOST = "127.0.0.1"; // never change: loopback only
     static final Logger LOG = Logger.getLogger("shop.mailer");
 
-    static void send(String what, int port, String rcpt, boolean starttls, boolean requireTls,
-                     boolean ssl, String user, String pass, int size, boolean trustAll) throws Exception {
+    static void send(String what, String host, int port, String rcpt, boolean starttls, boolean requireTls,
+                     boolean ssl, String user, String pass, int size, boolean trustAll, String from)
+            throws Exception {
+        // another host name only inside sandbox.sh's loopback-only network namespace
+        if (!host.equals(HOST) && System.getenv("LOGSCAN_SANDBOX") == null)
+            throw new IllegalStateException("wrong-host scenario outside the sandbox");
         Properties p = new Properties();
-        p.put("mail.smtp.host", HOST);
+        p.put("mail.smtp.host", host);
         p.put("mail.smtp.port", String.valueOf(port));
         p.put("mail.smtp.connectiontimeout", "5000");
         p.put("mail.smtp.timeout", "3000");
@@ -34,7 +38,7 @@ public class JavaMailScenarios {
             session = Session.getInstance(p);
         }
         MimeMessage m = new MimeMessage(session);
-        m.setFrom(new InternetAddress("shop@example.com"));
+        m.setFrom(new InternetAddress(from));
         m.setRecipients(Message.RecipientType.TO, rcpt);
         m.setSubject("Your order");
         m.setText("Thank you.\n" + "x".repeat(size));
@@ -53,14 +57,20 @@ public class JavaMailScenarios {
             {"invoice 92", 2533, "p@notls.example.org", true, true, false, null, null, 0, false},
             {"catalogue", 2525, "toolarge@gmail-like.example", true, false, false, null, null, 60000, true},
             {"order 3006", 2534, "relay@authfail.example.org", false, false, false, null, null, 0, false},
+            {"order 3007", 2535, "relay@apppass.example.org", false, false, false, "shop@gmail-like.example", "account-password", 0, false},
+            {"order 3008", 2536, "friend@elsewhere.example", false, false, false, null, null, 0, false},
+            {"order 3009", 2537, "customer@elsewhere.example", true, true, false, "shop@contoso-like.example", "the-right-password", 0, true, "noreply@contoso-like.example"},
+            {"order 3010", 2538, "sam@gmail-like.example", true, false, false, null, null, 0, false},
+            {"order 3011", 2525, "sam@gmail-like.example", true, false, false, null, null, 0, true, "shop@example.com", "smtp.gmial-like.example"},
         };
         LOG.info("mail worker started");
         for (Object[] c : s) {
             String what = (String) c[0];
             LOG.info("sending " + what + " to " + c[2]);
             try {
-                send(what, (Integer) c[1], (String) c[2], (Boolean) c[3], (Boolean) c[4], (Boolean) c[5],
-                     (String) c[6], (String) c[7], (Integer) c[8], (Boolean) c[9]);
+                send(what, c.length > 11 ? (String) c[11] : HOST, (Integer) c[1], (String) c[2], (Boolean) c[3], (Boolean) c[4], (Boolean) c[5],
+                     (String) c[6], (String) c[7], (Integer) c[8], (Boolean) c[9],
+                     c.length > 10 ? (String) c[10] : "shop@example.com");
                 LOG.info("sent " + what);
             } catch (Exception e) {
                 LOG.log(Level.SEVERE, "could not send " + what, e);

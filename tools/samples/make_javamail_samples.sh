@@ -11,6 +11,8 @@ mkdir -p "$WORK"
 CP=/usr/share/java/jakarta-mail.jar:/usr/share/java/jakarta-activation.jar
 cp "$HERE/JavaMailScenarios.java" "$WORK/"
 javac -cp "$CP" -d "$WORK" "$WORK/JavaMailScenarios.java"
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
 . "$HERE/trouble_server.sh"
 start_trouble_server "$WORK"
 mkdir -p "$REPO/sample_logs/javamail"

@@ -6,9 +6,11 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-WORK="${WORK:-/tmp/msw}"
+WORK="${WORK:-/tmp/msw}"  # the accounts in msmtprc.sample log to /tmp/msw (rewritten to $WORK)
 mkdir -p "$WORK"
 command -v msmtp >/dev/null || apt-get install -y msmtp
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
 . "$HERE/trouble_server.sh"
 start_trouble_server "$WORK"
 sed "s#/tmp/msw#$WORK#" "$HERE/msmtprc.sample" > "$WORK/msmtprc"
@@ -32,6 +34,12 @@ authplain relay@authfail.example.org
 timefmt sam@gmail-like.example
 timefmt nouser@gmail-like.example
 apppass relay@apppass.example.org
+relaydenied friend@elsewhere.example
+sendas customer@elsewhere.example
+starttls_on_implicit sam@gmail-like.example
+plain_on_implicit sam@gmail-like.example
+implicit_ok sam@gmail-like.example
+wronghost sam@gmail-like.example
 LIST
 mkdir -p "$REPO/sample_logs/msmtp"
 cp "$WORK/msmtp.log" "$REPO/sample_logs/msmtp/msmtp.log"

@@ -10,6 +10,8 @@ mkdir -p "$WORK"
 cd "$WORK"
 [ -f package.json ] || npm init -y >/dev/null
 [ -d node_modules/nodemailer ] || npm install --no-audit --no-fund nodemailer@6 >/dev/null
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
 . "$HERE/trouble_server.sh"
 start_trouble_server "$WORK"
 cp "$HERE/nodemailer_scenarios.js" "$WORK/"

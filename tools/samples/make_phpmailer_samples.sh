@@ -16,17 +16,10 @@ mkdir -p "$WORK" "$OUT"
 if ! command -v php >/dev/null || [ ! -f /usr/share/php/libphp-phpmailer/autoload.php ]; then
     apt-get install -y php-cli libphp-phpmailer
 fi
-if [ ! -f "$WORK/trouble-cert.pem" ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=mx.trouble.example" \
-        -keyout "$WORK/trouble-key.pem" -out "$WORK/trouble-cert.pem" 2>/dev/null
-fi
-: > "$WORK/trouble.out"
-python3 "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \
-    --greylist-delay 20 > "$WORK/trouble.out" 2>&1 &
-TROUBLE=$!
-trap 'kill $TROUBLE 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$WORK/trouble.out" || { echo "trouble_smtpd did not start"; cat "$WORK/trouble.out"; exit 1; }
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
+. "$HERE/trouble_server.sh"
+start_trouble_server "$WORK"
 
 # name | phpmailer_send.php options (host is always 127.0.0.1)
 SCENARIOS='
@@ -44,6 +37,11 @@ greeting_421   --port=2529 --secure= --to=sam@yahoo-like.example
 hangup         --port=2531 --secure= --timeout=3 --timelimit=3 --to=sam@gmail-like.example
 wrong_port_noexc --port=2599 --secure= --autotls=0 --exceptions=0 --to=sam@gmail-like.example
 greeting_timeout_noexc --port=2530 --secure= --timeout=3 --timelimit=3 --exceptions=0 --to=sam@gmail-like.example
+app_password   --port=2535 --secure= --autotls=0 --auth=1 --user=wordpress@gmail-like.example --pass=account-password --to=sam@gmail-like.example
+relay_denied   --port=2536 --secure= --autotls=0 --to=friend@elsewhere.example
+send_as_denied --port=2537 --secure=tls --verify=0 --auth=1 --user=shop@contoso-like.example --pass=the-right-password --to=customer@elsewhere.example
+starttls_on_implicit --port=2538 --secure=tls --verify=0 --timeout=3 --timelimit=3 --to=sam@gmail-like.example
+wrong_host     --host=smtp.gmial-like.example --port=2525 --secure=tls --verify=0 --to=sam@gmail-like.example
 '
 
 run_all() {  # $1 = debug level, $2 = echo | error_log, $3 = output file

@@ -7,6 +7,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/pyw}"
 mkdir -p "$WORK"
+. "$HERE/sandbox.sh"
+enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
 . "$HERE/trouble_server.sh"
 start_trouble_server "$WORK"
 mkdir -p "$REPO/sample_logs/smtplib"

@@ -20,6 +20,14 @@ const scenarios = [
   ["catalogue", { port: 2525, secure: false, tls: { rejectUnauthorized: false } }, "toolarge@gmail-like.example", 60000],
   ["order 2006", { port: 2534, secure: false }, "relay@authfail.example.org"],
   ["order 2007", { port: 2525, secure: false, tls: { rejectUnauthorized: false } }, "ratelimit@gmail-like.example"],
+  ["order 2008", { port: 2535, secure: false, auth: { user: "shop@gmail-like.example", pass: "account-password" } }, "relay@apppass.example.org"],
+  ["order 2009", { port: 2536, secure: false }, "friend@elsewhere.example"],
+  ["order 2010", { port: 2537, secure: false, tls: { rejectUnauthorized: false },
+                   auth: { user: "shop@contoso-like.example", pass: "the-right-password" } },
+   "customer@elsewhere.example", 0, "noreply@contoso-like.example"],
+  ["order 2011", { port: 2538, secure: false, greetingTimeout: 3000 }, "sam@gmail-like.example"],
+  // a mistyped server name: only inside sandbox.sh's loopback-only network namespace
+  ["order 2012", { host: "smtp.gmial-like.example", port: 2525, secure: false }, "sam@gmail-like.example"],
 ];
 
 function stamp() { return new Date().toISOString(); }
@@ -27,11 +35,12 @@ function stamp() { return new Date().toISOString(); }
 async function main() {
   console.log(`${stamp()} info: mail worker started`);
   for (let i = 0; i < scenarios.length; i++) {
-    const [what, opts, rcpt, size] = scenarios[i];
+    const [what, opts, rcpt, size, from] = scenarios[i];
+    if (opts.host && !process.env.LOGSCAN_SANDBOX) throw new Error("wrong-host scenario outside the sandbox");
     const transport = nodemailer.createTransport({ host: HOST, connectionTimeout: 5000, ...opts });
-    console.log(`${stamp()} info: sending ${what} to ${rcpt} via ${HOST}:${opts.port}`);
+    console.log(`${stamp()} info: sending ${what} to ${rcpt} via ${opts.host || HOST}:${opts.port}`);
     try {
-      await transport.sendMail({ from: "shop@example.com", to: rcpt, subject: "Your order",
+      await transport.sendMail({ from: from || "shop@example.com", to: rcpt, subject: "Your order",
                                  text: "Thank you.\n" + "x".repeat(size || 0) });
       console.log(`${stamp()} info: sent ${what}`);
     } catch (err) {

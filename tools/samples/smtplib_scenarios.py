@@ -12,6 +12,7 @@ as in a real application log.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 import sys
@@ -34,15 +35,17 @@ def insecure() -> ssl.SSLContext:
     return ctx
 
 
-def send(port, rcpt, *, starttls=None, implicit=False, login=None, size=0, timeout=5):
+def send(port, rcpt, *, starttls=None, implicit=False, login=None, size=0, timeout=5, sender=None, host=HOST):
+    # another host name only inside sandbox.sh's loopback-only network namespace
+    assert host == HOST or os.environ.get("LOGSCAN_SANDBOX"), "wrong-host scenario outside the sandbox"
     cls = smtplib.SMTP_SSL if implicit else smtplib.SMTP
     kwargs = {"context": ssl.create_default_context()} if implicit else {}
-    with cls(HOST, port, timeout=timeout, **kwargs) as s:
+    with cls(host, port, timeout=timeout, **kwargs) as s:
         if starttls is not None:
             s.starttls(context=starttls)
         if login:
             s.login(*login)
-        s.send_message(message(rcpt, size))
+        s.send_message(message(rcpt, size), from_addr=sender)
 
 
 SCENARIOS = [
@@ -60,6 +63,12 @@ SCENARIOS = [
     ("order 1007 confirmation", dict(port=2525, rcpt="ratelimit@gmail-like.example", starttls=insecure())),
     ("order 1008 confirmation", dict(port=2535, rcpt="relay@apppass.example.org",
                                      login=("shop@gmail-like.example", "account-password"))),
+    ("order 1009 confirmation", dict(port=2536, rcpt="friend@elsewhere.example")),
+    ("order 1010 confirmation", dict(port=2537, rcpt="customer@elsewhere.example", starttls=insecure(),
+                                     login=("shop@contoso-like.example", "the-right-password"),
+                                     sender="noreply@contoso-like.example")),
+    ("order 1011 confirmation", dict(port=2538, rcpt="sam@gmail-like.example", starttls=insecure(), timeout=3)),
+    ("order 1012 confirmation", dict(port=2525, rcpt="sam@gmail-like.example", host="smtp.gmial-like.example")),
 ]
 
 
@@ -69,7 +78,7 @@ def main() -> int:
     log = logging.getLogger("shop.mailer")
     logging.getLogger("shop.orders").info("worker started, 12 jobs queued")
     for n, (what, kw) in enumerate(SCENARIOS):
-        log.info("sending %s to %s via %s:%s", what, kw["rcpt"], HOST, kw["port"])
+        log.info("sending %s to %s via %s:%s", what, kw["rcpt"], kw.get("host", HOST), kw["port"])
         try:
             send(**kw)
         except Exception as exc:

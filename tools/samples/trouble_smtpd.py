@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """trouble_smtpd.py - a scripted SMTP server that imitates mail providers in trouble.
 
-Used by make_postfix_samples.sh to make a real Postfix write real failure lines
-into its log. Pure asyncio (standard library only), listens ONLY on 127.0.0.1.
+Used by make_postfix_samples.sh and make_exim_samples.sh to make a real MTA write real failure
+lines into its log, and by the client scripts (make_<client>_samples.sh, through trouble_server.sh)
+for msmtp, smtplib, PHPMailer, Nodemailer and Jakarta Mail. Pure asyncio (standard library only),
+listens ONLY on 127.0.0.1.
 
 Every "persona" listens on its own loopback port. Inside a persona the
 behaviour is picked by the recipient's local part (e.g. ``nouser@gmail-like.example``
@@ -29,6 +31,12 @@ Ports (all on 127.0.0.1):
                   refuses MAIL without AUTH with 530 5.7.0
   2535 apppass    like 2534, but refuses credentials with Gmail's 534 5.7.9 "Application-specific
                   password required"
+  2536 relaydenied an Exchange-style submission host that refuses every recipient with
+                  "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain"
+  2537 sendas     Microsoft 365 (smtp.office365.com)-like: STARTTLS, AUTH accepts any credentials,
+                  then refuses at end of DATA a MAIL FROM the user does not own (554 5.2.252 SendAsDenied)
+  2538 implicit   implicit TLS (TLS from the first byte, like port 465 of smtp.gmail.com); a client
+                  that waits for a clear-text greeting (plain or STARTTLS) gets none and times out
   (2599 is intentionally left closed -> "Connection refused")
 
 Usage:
@@ -303,6 +311,44 @@ APPPASS = dict(AUTHREQ, auth_fail=[
     "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor" + G,
 ])
 
+# Exchange / Exchange Online: anonymous submission to a domain the organisation does not accept.
+# Text as Exchange sends it (listed in Sisimai's lib/Sisimai/Rhost/Microsoft.pm, norelaying, and
+# Microsoft's NDR reference "Fix error code 550 5.7.54 SMTP; Unable to relay recipient in
+# non-accepted domain": https://learn.microsoft.com/en-us/exchange/troubleshoot/email-delivery/).
+# Every recipient gets it ("rcpt_any").
+RELAYDENIED = {
+    "banner": ["220 EXCH01.corp.contoso-like.example Microsoft ESMTP MAIL Service ready at Fri, 27 Nov 2026 19:00:00 +0000"],
+    "ehlo_name": "EXCH01.corp.contoso-like.example Hello [{ip}]",
+    "size": 37748736,
+    "ok": ["250 2.6.0 <{msgid}> [InternalId=1, Hostname=EXCH01.corp.contoso-like.example] Queued mail for delivery"],
+    "rcpt": {},
+    "rcpt_any": ["550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain"],
+    "data": {},
+}
+
+# Microsoft 365 SMTP AUTH submission (smtp.office365.com:587) when the authenticated mailbox sends
+# with a From it has no "Send As" right for. The reply comes after the end of DATA; text as
+# Exchange Online writes it in public reports (e.g. smtplib "SMTPDataError: (554, b'5.2.252
+# SendAsDenied; <user> not allowed to send as <from>')", sSMTP "554 5.2.0
+# STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process
+# message due to a permanent exception with message Cannot submit message."); Microsoft: "Fix
+# email delivery issues for error code 5.2.252 SendAsDenied" (learn.microsoft.com, Exchange Online).
+# AUTH succeeds ("235 2.7.0 Authentication successful", Exchange's text) for any credentials.
+SENDAS = dict(OUTLOOK, rcpt={}, data={}, auth=True, auth_ok=["235 2.7.0 Authentication successful"],
+              banner=["220 SN4PR0501CA0054.outlook.office365-like.example Microsoft ESMTP MAIL Service ready at Fri, 27 Nov 2026 19:00:00 +0000"],
+              ehlo_name="SN4PR0501CA0054.outlook.office365-like.example Hello [{ip}]",
+              need_auth=["530 5.7.57 Client not authenticated to send mail. [SN4PR0501CA0054.namprd05.prod.outlook-like.example]"],
+              sendas_denied=[
+                  "554 5.2.252 SendAsDenied; {user} not allowed to send as {from}; "
+                  "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; "
+                  "Failed to process message due to a permanent exception with message Cannot submit message. "
+                  + MS_HOST])
+
+# smtp.gmail.com:465 style implicit TLS: the listening socket starts TLS at once (the TLS session
+# then speaks the Gmail dialogue). A clear-text client waits for a "220" that never comes, and the
+# server waits for a ClientHello that never comes.
+IMPLICIT = dict(GMAIL, implicit_tls=True, banner=["220 smtp.gmail-like.example ESMTP" + G])
+
 PERSONAS = [
     # port, name, persona, starttls
     (2525, "gmail", GMAIL, True),
@@ -316,6 +362,9 @@ PERSONAS = [
     (2533, "notls", NOTLS, False),
     (2534, "authreq", AUTHREQ, False),
     (2535, "apppass", APPPASS, False),
+    (2536, "relaydenied", RELAYDENIED, False),
+    (2537, "sendas", SENDAS, True),
+    (2538, "implicit", IMPLICIT, False),
 ]
 
 TRANSCRIPT = None
@@ -338,6 +387,13 @@ def rand_id():
             + "." + str(random.randint(100, 999)))
 
 
+def b64text(data: str) -> str:
+    try:
+        return base64.b64decode(data.strip(), validate=False).decode("utf-8", "replace")
+    except ValueError:
+        return ""
+
+
 def localpart(addr: str) -> str:
     addr = addr.strip().strip("<>")
     lp = addr.split("@", 1)[0].lower()
@@ -348,9 +404,10 @@ class Session:
     def __init__(self, port, persona, reader, writer, sslctx, starttls):
         self.port, self.p, self.r, self.w = port, persona, reader, writer
         self.sslctx, self.offer_tls = sslctx, starttls
-        self.tls = False
+        self.tls = bool(persona and persona.get("implicit_tls"))
         self.ip = writer.get_extra_info("peername")[0]
         self.authed = False
+        self.user = ""  # the AUTH user, for personas that accept credentials
         self.reset()
 
     def reset(self):
@@ -360,6 +417,7 @@ class Session:
     def fmt(self, line, rcpt=""):
         dom = (self.mail_from or "").strip("<>").rpartition("@")[2] or "example.com"
         return (line.replace("{ip}", self.ip).replace("{rcpt}", rcpt)
+                .replace("{user}", self.user).replace("{from}", (self.mail_from or "").strip("<>"))
                 .replace("{dom}", dom).replace("{id}", rand_id())
                 .replace("{ts}", str(int(time.time())))
                 .replace("{msgid}", f"{random.randint(10**11, 10**12)}.{random.randint(1000, 9999)}@mx1.example.com")
@@ -420,15 +478,27 @@ class Session:
                     await self.send(["502 5.5.1 Unrecognized command."])
                     continue
                 mech = arg.split()[0].upper() if arg else ""
+                user = ""
                 if mech == "LOGIN":
                     await self.send(["334 " + base64.b64encode(b"Username:").decode()])
-                    log(self.port, "C: " + await self.readline())
+                    user = await self.readline()
+                    log(self.port, "C: " + user)
                     await self.send(["334 " + base64.b64encode(b"Password:").decode()])
                     log(self.port, "C: " + await self.readline())
-                elif mech == "PLAIN" and len(arg.split()) == 1:
-                    await self.send(["334 "])
-                    log(self.port, "C: " + await self.readline())
-                await self.send(p["auth_fail"])
+                    user = b64text(user)
+                elif mech == "PLAIN":
+                    if len(arg.split()) == 1:
+                        await self.send(["334 "])
+                        plain = await self.readline()
+                        log(self.port, "C: " + plain)
+                    else:
+                        plain = arg.split()[1]
+                    user = (b64text(plain).split("\0") + ["", ""])[1]
+                if p.get("auth_ok"):
+                    self.authed, self.user = True, user
+                    await self.send(p["auth_ok"])
+                else:
+                    await self.send(p["auth_fail"])
             elif verb == "MAIL":
                 if p.get("auth") and not self.authed:
                     await self.send(p["need_auth"])
@@ -445,7 +515,7 @@ class Session:
                     await self.send(["503 5.5.1 Error: need MAIL command"])
                     continue
                 rcpt = arg.split(":", 1)[1].split()[0] if ":" in arg else arg
-                rule = p["rcpt"].get(localpart(rcpt))
+                rule = p["rcpt"].get(localpart(rcpt), p.get("rcpt_any"))
                 if rule is None:
                     self.rcpts.append(rcpt)
                     await self.send(["250 2.1.5 OK" + (G if p is GMAIL else "")])
@@ -479,6 +549,9 @@ class Session:
                     if chunk in (b".\r\n", b".\n"):
                         break
                 reply = p["ok"]
+                sender = (self.mail_from or "").strip("<>").lower()
+                if p.get("sendas_denied") and self.user and sender != self.user.lower():
+                    reply = p["sendas_denied"]
                 for rc in self.rcpts:
                     rule = p["data"].get(localpart(rc))
                     if rule is not None:
@@ -543,8 +616,10 @@ async def main():
     sslctx.load_cert_chain(a.cert, a.key)
     servers = []
     for port, name, persona, starttls in PERSONAS:
+        implicit = bool(persona and persona.get("implicit_tls"))
         srv = await asyncio.start_server(
-            make_handler(port, name, persona, starttls, sslctx), HOST, port)
+            make_handler(port, name, persona, starttls, sslctx), HOST, port,
+            ssl=sslctx if implicit else None)
         servers.append(srv)
         log(port, f"listening ({name})")
     print("trouble_smtpd ready on 127.0.0.1 ports "
