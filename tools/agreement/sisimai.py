@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 import tomllib
 from collections import Counter
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from logscan.engine import Engine
+from logscan.parsers.postfix import explain_status_text
 from logscan.smtp import split_reply
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +36,7 @@ REVIEWED = HERE / "sisimai_reviewed.toml"
 
 # Sisimai's SMTP command -> logscan's smtp_stage. Sisimai has one DATA for both the DATA command and
 # the end of the message; a rejection there nearly always follows the content ("end of DATA").
+SAID = re.compile(r"host \S{1,300}\[[^\]\s]{1,64}\] (?:said|refused to talk to me): ")
 STAGES = {"CONN": "connect", "HELO": "HELO", "EHLO": "EHLO", "MAIL": "MAIL FROM", "RCPT": "RCPT TO",
           "DATA": "end of DATA", "AUTH": "AUTH", "STARTTLS": "STARTTLS"}
 EVENTS = {"failed": "bounced", "delayed": "deferred"}
@@ -102,6 +105,10 @@ def record_of(row: dict) -> dict:
     """The fields a logscan failure row would carry for this bounce. Reply code and status come
     from Sisimai's fields, else from the start of the text (as `logscan classify` does)."""
     diagnostic = unmangle(row.get("diagnosticcode", ""))
+    # A Postfix status text ("host X said: ... (in reply to RCPT TO command)", "refused to talk to
+    # me: ..."): keep what logscan's Postfix parser keeps, the reply and the stage.
+    postfix = explain_status_text(diagnostic) if SAID.search(diagnostic) else {}
+    diagnostic = postfix.get("diagnostic") or diagnostic
     text_code, text_status = split_reply(diagnostic)
     status = row.get("deliverystatus") or None
     if status and status[2:5] == "0.9":  # Sisimai's private codes (5.0.9NN) are not RFC 3463
@@ -111,7 +118,8 @@ def record_of(row: dict) -> dict:
         "diagnostic": diagnostic,
         "smtp_code": int(code) if code.isdigit() else text_code,
         "enhanced_status": status or text_status,
-        "smtp_stage": STAGES.get(row.get("smtpcommand") or ""),
+        "smtp_stage": postfix.get("smtp_stage") or STAGES.get(row.get("smtpcommand") or "")
+        or ("greeting" if "after initial connection" in diagnostic else None),  # as the Exim parser reads it
         "relay_host": row.get("rhost") or None,
         "event": EVENTS.get(row.get("action") or ""),
         "direction": "outbound",
