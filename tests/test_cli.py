@@ -118,7 +118,7 @@ def test_log_text_is_inert_in_the_report(tmp_path):
 
 def test_classify_and_rules_commands():
     r = run("classify", "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org")
-    assert r.exit_code == 0 and "category: blocklisted" in r.stdout and "rule:     REP001" in r.stdout
+    assert r.exit_code == 0 and "category: blocklisted" in r.stdout and "rule:     BLK001" in r.stdout
     assert "what to do:" in r.stdout
     listed = run("rules", "list").stdout.splitlines()
     assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
