@@ -251,7 +251,7 @@ def classify_cmd(
                              hint="`logscan classify --help` describes both")
         engine = Engine.load(list(rules or ()))
         if jsonl:
-            return _classify_jsonl(engine, sys.stdin, sys.stdout)
+            return _classify_jsonl(engine, getattr(sys.stdin, "buffer", sys.stdin), sys.stdout)
         v = engine.classify(_record({"diagnostic": text}))
         cat = engine.categories.get(v.category)
         typer.echo(f"category: {v.category} ({cat.text('title', lang.value) if cat else ''})")
@@ -300,11 +300,14 @@ def _jsonl_problem(obj: Any) -> str | None:
 def _classify_jsonl(engine, infile, outfile) -> int:
     """Classify JSON lines from infile onto outfile; returns how many lines were bad."""
     bad = 0
-    for n, line in enumerate(infile, 1):
-        if not line.strip():
+    for n, raw in enumerate(infile, 1):
+        if not raw.strip():
             continue
         try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
             obj = json.loads(line)
+        except UnicodeDecodeError as exc:
+            problem = f"not UTF-8 ({exc.reason} at byte {exc.start})"
         except ValueError as exc:
             problem = f"not JSON ({exc})"
         else:

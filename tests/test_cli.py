@@ -204,4 +204,6 @@ def test_classify_jsonl_keeps_fields_adds_category_and_reports_bad_lines():
     assert "line 2: not JSON" in r.stderr and "line 5: field 'diagnostic'" in r.stderr
     assert "2 bad line(s) skipped" in r.stderr
     assert runner.invoke(app, ["classify", "--jsonl"], input=lines[0] + "\n").exit_code == 0
+    r = runner.invoke(app, ["classify", "--jsonl"], input=b'{"diagnostic": "550 \xff"}\n' + lines[0].encode() + b"\n")
+    assert r.exit_code == 7 and "line 1: not UTF-8" in r.stderr and len(r.stdout.splitlines()) == 1
     assert run("classify").exit_code == 2  # neither TEXT nor --jsonl
