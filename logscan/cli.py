@@ -1,7 +1,8 @@
 """The command line. Library code never imports typer; this module maps its errors to exit codes.
 
 Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 3 no log found;
-4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples.
+4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples;
+7 `classify --jsonl` met bad input lines (the good ones were still classified).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -212,30 +214,114 @@ def report_cmd(
     _run(run)
 
 
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of titles and remediation: en (English) or "
+                                       "zh (Simplified Chinese).")]
+WHAT_TO_DO = {"en": "what to do:", "zh": "处理步骤："}
+
+
 @app.command("classify")
 def classify_cmd(
-    text: Annotated[str, typer.Argument(help="An SMTP reply or error text, e.g. \"550 5.1.1 User unknown\".")],
+    text: Annotated[str | None, typer.Argument(help="An SMTP reply or error text, e.g. \"550 5.1.1 User unknown\".",
+                                               show_default=False)] = None,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines on stdin instead of TEXT (see below).")] = False,
     rules: RulesOpt = None,
+    lang: LangOpt = Lang.en,
 ) -> None:
-    """Explain one error text: category, rule, the evidence that matched, and what to do."""
-    from logscan.smtp import split_reply
+    """Explain one error text: category, rule, the evidence that matched, and what to do.
 
+    With --jsonl: read one JSON object per line on stdin, with the field `diagnostic` (the reply or
+    error text) and optionally `smtp_code`, `enhanced_status`, `smtp_stage`, `relay_host`, `source`
+    (also `event`, `direction`, `error_code`); missing codes are read from the start of the
+    diagnostic. Each object is written back on stdout, unchanged, with `category` and `rule_id`
+    added (rule_id null for unknown). A bad line (not JSON, not an object, no text diagnostic, a
+    smtp_code that is not a number) is reported on stderr with its line number and skipped; the
+    other lines are still classified, and the exit status is then 7. Blank lines are skipped.
+    """
     from .engine import Engine
+    from .errors import UsageError
 
     def run():
+        if jsonl == (text is not None):
+            raise UsageError("give either TEXT or --jsonl (JSON lines on stdin)",
+                             hint="`logscan classify --help` describes both")
         engine = Engine.load(list(rules or ()))
-        code, enh = split_reply(text)
-        v = engine.classify({"diagnostic": text, "smtp_code": code, "enhanced_status": enh})
+        if jsonl:
+            return _classify_jsonl(engine, getattr(sys.stdin, "buffer", sys.stdin), sys.stdout)
+        v = engine.classify(_record({"diagnostic": text}))
         cat = engine.categories.get(v.category)
-        typer.echo(f"category: {v.category} ({cat.title if cat else ''})")
+        typer.echo(f"category: {v.category} ({cat.text('title', lang.value) if cat else ''})")
         typer.echo(f"rule:     {v.rule_id or '-'}")
         typer.echo(f"evidence: {v.evidence}")
         if cat:
-            typer.echo("what to do:")
-            for i, step in enumerate(cat.remediation, 1):
+            typer.echo(WHAT_TO_DO[lang.value])
+            for i, step in enumerate(cat.text("remediation", lang.value), 1):
                 typer.echo(f"  {i}. {step}")
+        return 0
 
-    _run(run)
+    bad = _run(run)
+    if bad:
+        _err(f"{bad} bad line(s) skipped; every other line was classified")
+        raise typer.Exit(7)
+
+
+JSONL_FIELDS = ("smtp_code", "enhanced_status", "smtp_stage", "relay_host", "source", "event", "direction",
+                "error_code")
+
+
+def _record(obj: dict[str, Any]) -> dict[str, Any]:
+    """The engine's record for one input: the given fields, codes from the text where missing."""
+    from logscan.smtp import split_reply
+
+    rec = {k: obj.get(k) for k in JSONL_FIELDS if obj.get(k) not in (None, "")}
+    rec["diagnostic"] = obj["diagnostic"]
+    code, enh = split_reply(obj["diagnostic"])
+    rec.setdefault("smtp_code", code)
+    rec.setdefault("enhanced_status", enh)
+    return rec
+
+
+def _jsonl_problem(obj: Any) -> str | None:
+    if not isinstance(obj, dict):
+        return f"expected a JSON object, got {type(obj).__name__}"
+    if not isinstance(obj.get("diagnostic"), str):
+        return "field 'diagnostic' (a string) is missing"
+    code = obj.get("smtp_code")
+    if code is not None and not (isinstance(code, int) and not isinstance(code, bool)):
+        if not (isinstance(code, str) and code.isdigit()):
+            return f"field 'smtp_code' must be a number, got {code!r}"
+    return None
+
+
+def _classify_jsonl(engine, infile, outfile) -> int:
+    """Classify JSON lines from infile onto outfile; returns how many lines were bad."""
+    bad = 0
+    for n, raw in enumerate(infile, 1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            obj = json.loads(line)
+        except UnicodeDecodeError as exc:
+            problem = f"not UTF-8 ({exc.reason} at byte {exc.start})"
+        except ValueError as exc:
+            problem = f"not JSON ({exc})"
+        else:
+            problem = _jsonl_problem(obj)
+        if problem:
+            bad += 1
+            _err(f"Error: line {n}: {problem}; line skipped")
+            continue
+        if isinstance(obj.get("smtp_code"), str):
+            obj["smtp_code"] = int(obj["smtp_code"])
+        v = engine.classify(_record(obj))
+        obj["category"], obj["rule_id"] = v.category, v.rule_id or None
+        outfile.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return bad
 
 
 @rules_app.command("list")
@@ -251,7 +337,8 @@ def rules_list(rules: RulesOpt = None) -> None:
 
 
 @rules_app.command("show")
-def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001.")], rules: RulesOpt = None) -> None:
+def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001.")], rules: RulesOpt = None,
+               lang: LangOpt = Lang.en) -> None:
     """Print one rule: what it matches, why, references and examples."""
     from .engine import Engine
     from .errors import UsageError
@@ -263,7 +350,8 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001
             raise UsageError(f"no rule {rule_id!r}", hint="`logscan rules list` shows the ids")
         r = found[0]
         cat = engine.categories[r.category]
-        typer.echo(f"{r.id}: {r.title}\ncategory: {r.category} ({cat.title})\ntier: {r.tier}, priority {r.priority}")
+        typer.echo(f"{r.id}: {r.title}\ncategory: {r.category} ({cat.text('title', lang.value)})\n"
+                   f"tier: {r.tier}, priority {r.priority}")
         for name in ("event", "direction", "source", "stage", "error_code", "enhanced_status", "smtp_code"):
             if getattr(r, name):
                 typer.echo(f"{name}: {', '.join(map(str, getattr(r, name)))}")
@@ -273,7 +361,8 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001
         typer.echo("references:\n" + "\n".join(f"  - {x}" for x in r.references))
         typer.echo("examples that match:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_match))
         typer.echo("examples that must not match:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_no_match))
-        typer.echo("what to do:\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(cat.remediation, 1)))
+        steps = cat.text("remediation", lang.value)
+        typer.echo(WHAT_TO_DO[lang.value] + "\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1)))
 
     _run(run)
 

@@ -118,7 +118,7 @@ def test_log_text_is_inert_in_the_report(tmp_path):
 
 def test_classify_and_rules_commands():
     r = run("classify", "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org")
-    assert r.exit_code == 0 and "category: blocklisted" in r.stdout and "rule:     REP001" in r.stdout
+    assert r.exit_code == 0 and "category: blocklisted" in r.stdout and "rule:     BLK001" in r.stdout
     assert "what to do:" in r.stdout
     listed = run("rules", "list").stdout.splitlines()
     assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
@@ -161,3 +161,49 @@ def test_exim_rejectlog_and_paniclog_named_explicitly():
     assert "0 unparsed" in r.stdout.splitlines()[0]
     panic = [x for x in r.stdout.splitlines() if x.rstrip().endswith("paniclog (exim)")][0].split()
     assert panic[0] == panic[1]  # every paniclog entry is a failure (lines == failures)
+
+
+def test_classify_and_rules_show_in_chinese():
+    r = run("classify", "--lang", "zh", "550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown")
+    assert r.exit_code == 0 and "category: recipient_unknown (收件人地址不存在)" in r.stdout
+    assert "处理步骤：" in r.stdout and "`virtual_mailbox_maps`" in r.stdout
+    shown = run("rules", "show", "AUT003", "--lang", "zh")
+    assert shown.exit_code == 0 and "授权码" in shown.stdout and "Set-CASMailbox" in shown.stdout
+    assert run("classify", "--lang", "fr", "x").exit_code == 2
+
+
+def test_every_category_is_translated_with_the_same_commands():
+    from logscan.engine import load_categories
+
+    for cat in load_categories().values():
+        assert cat.translations.get("zh", {}).keys() == {"title", "description", "remediation"}, cat.id
+        en, zh = cat.remediation, cat.text("remediation", "zh")
+        assert len(en) == len(zh), cat.id
+        for e, z in zip(en, zh, strict=True):
+            spans_en, spans_zh = re.findall(r"`[^`]+`", e), re.findall(r"`[^`]+`", z)
+            assert len(spans_en) == len(spans_zh), (cat.id, e, z)
+            # the same commands and settings; only placeholders such as <our IP> are translated
+            assert [s for s in spans_en if "<" not in s] == [s for s in spans_zh if "<" not in s], (cat.id, e, z)
+
+
+def test_classify_jsonl_keeps_fields_adds_category_and_reports_bad_lines():
+    lines = [
+        json.dumps({"diagnostic": "550 5.1.1 <bob@example.org>: User unknown", "relay_host": "mx.example.org", "id": 1}),
+        "not json at all",
+        "",
+        json.dumps({"diagnostic": "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred", "smtp_code": "421"}),
+        json.dumps({"smtp_code": 550}),
+        json.dumps({"diagnostic": "250 2.0.0 ok"}),
+    ]
+    r = runner.invoke(app, ["classify", "--jsonl"], input="\n".join(lines) + "\n")
+    assert r.exit_code == 7
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [(o.get("id"), o["category"], o["rule_id"]) for o in out] == [
+        (1, "recipient_unknown", "RCP001"), (None, "rate_limited", "YAH001"), (None, "unknown", None)]
+    assert out[0]["relay_host"] == "mx.example.org" and out[1]["smtp_code"] == 421
+    assert "line 2: not JSON" in r.stderr and "line 5: field 'diagnostic'" in r.stderr
+    assert "2 bad line(s) skipped" in r.stderr
+    assert runner.invoke(app, ["classify", "--jsonl"], input=lines[0] + "\n").exit_code == 0
+    r = runner.invoke(app, ["classify", "--jsonl"], input=b'{"diagnostic": "550 \xff"}\n' + lines[0].encode() + b"\n")
+    assert r.exit_code == 7 and "line 1: not UTF-8" in r.stderr and len(r.stdout.splitlines()) == 1
+    assert run("classify").exit_code == 2  # neither TEXT nor --jsonl
