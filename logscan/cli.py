@@ -352,7 +352,8 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001
         cat = engine.categories[r.category]
         typer.echo(f"{r.id}: {r.title}\ncategory: {r.category} ({cat.text('title', lang.value)})\n"
                    f"tier: {r.tier}, priority {r.priority}")
-        for name in ("event", "direction", "source", "stage", "error_code", "enhanced_status", "smtp_code"):
+        for name in ("event", "direction", "source", "stage", "error_code", "enhanced_status", "smtp_code",
+                     "relay_port", "tls_mode"):
             if getattr(r, name):
                 typer.echo(f"{name}: {', '.join(map(str, getattr(r, name)))}")
         for name in ("diagnostic", "not_diagnostic", "relay_host"):

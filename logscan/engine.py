@@ -27,7 +27,7 @@ from .signature import signature_of, signatures_of
 TIERS = ("user", "provider", "text", "status")
 REGEX_TIMEOUT = 0.05  # seconds per search; a timed-out search counts as no match
 KEY_FIELDS = ("event", "direction", "source", "smtp_code", "enhanced_status", "smtp_stage", "relay_host", "error_code",
-              "signature")
+              "relay_port", "tls_mode", "signature")
 
 
 LANGUAGES = ("en", "zh")  # English, Simplified Chinese
@@ -67,6 +67,8 @@ class Rule:
     stage: tuple[str, ...] = ()
     error_code: tuple[str, ...] = ()
     relay_host: regex.Pattern | None = None
+    relay_port: tuple[int, ...] = ()
+    tls_mode: tuple[str, ...] = ()  # what the client tried; "" stands for "the log does not say"
     references: tuple[str, ...] = ()
     examples_match: tuple[dict[str, Any], ...] = ()
     examples_no_match: tuple[dict[str, Any], ...] = ()
@@ -100,6 +102,14 @@ class Rule:
             if not _search(self.relay_host, rec.get("relay_host") or ""):
                 return None
             evidence.append(f"relay_host={rec.get('relay_host')}")
+        if self.relay_port:
+            if rec.get("relay_port") not in self.relay_port:
+                return None
+            evidence.append(f"relay_port={rec.get('relay_port')}")
+        if self.tls_mode:
+            if (rec.get("tls_mode") or "") not in self.tls_mode:
+                return None
+            evidence.append(f"tls_mode={rec.get('tls_mode') or 'not logged'}")
         sig = rec.get("signature") or ""
         if self.diagnostic is not None:
             m = _search(self.diagnostic, sig)
@@ -146,7 +156,8 @@ def _example(value: Any) -> dict[str, Any]:
 
 RULE_KEYS = {
     "id", "category", "title", "tier", "priority", "diagnostic", "not_diagnostic", "enhanced_status",
-    "smtp_code", "event", "direction", "source", "stage", "error_code", "relay_host", "references", "examples",
+    "smtp_code", "event", "direction", "source", "stage", "error_code", "relay_host", "relay_port", "tls_mode",
+    "references", "examples",
     "description",
 }
 
@@ -187,6 +198,8 @@ def load_rule_file(path: Path | str, text: str | None = None, tier_override: str
                 stage=_tuple(raw.get("stage")),
                 error_code=tuple(str(c) for c in _tuple(raw.get("error_code"))),
                 relay_host=_compile(raw.get("relay_host"), here),
+                relay_port=tuple(int(p) for p in _tuple(raw.get("relay_port"))),
+                tls_mode=tuple(str(m) for m in _tuple(raw.get("tls_mode"))),
                 references=_tuple(raw.get("references")),
                 examples_match=tuple(_example(e) for e in examples.get("match", [])),
                 examples_no_match=tuple(_example(e) for e in examples.get("no_match", [])),

@@ -19,15 +19,18 @@ from conftest import SAMPLE_LOGS
 FAILING = {
     "msmtp/msmtp.log": 17,
     "smtplib/app.log": 16,
-    "phpmailer/smtpdebug-level2.log": 18,
-    "phpmailer/smtpdebug-level2-error_log.log": 18,
-    "phpmailer/smtpdebug-level4.log": 18,
+    "phpmailer/smtpdebug-level2.log": 19,
+    "phpmailer/smtpdebug-level2-error_log.log": 19,
+    "phpmailer/smtpdebug-level4.log": 19,
     "nodemailer/app.log": 16,
     "javamail/app.log": 14,
 }
 # rows whose log does not say the cause: PHPMailer at SMTPDebug 2 logs an empty greeting alike for
-# a silent server, one that hangs up, and an implicit-TLS port (SMTPDebug 3+ tells them apart)
-UNKNOWN = {"phpmailer/smtpdebug-level2.log": 4, "phpmailer/smtpdebug-level2-error_log.log": 4}
+# a silent server, one that hangs up, and an implicit-TLS port (SMTPDebug 3+ tells them apart).
+# At SMTPDebug 4 the hang-up usually shows as 'SMTP INBOUND: ""', but when PHP sees end of file
+# before the first read, get_lines() logs nothing: that run's row stays unknown (level 4, scenario 12).
+UNKNOWN = {"phpmailer/smtpdebug-level2.log": 5, "phpmailer/smtpdebug-level2-error_log.log": 5,
+           "phpmailer/smtpdebug-level4.log": 1}
 
 
 @pytest.mark.parametrize("name", sorted(FAILING))

@@ -29,7 +29,7 @@ CONF
     for _ in $(seq 1 50); do [ -S /dev/log ] && break; sleep 0.1; done
 }
 
-start_trouble() {  # the scripted provider on 127.0.0.1:2525-2535, transcript in $WORK
+start_trouble() {  # the scripted provider on its 127.0.0.1 ports (trouble_smtpd.py), transcript in $WORK
     stop_trouble
     : > "$WORK/trouble-transcript.log"
     "$PY" "$HERE/trouble_smtpd.py" --cert "$WORK/trouble-cert.pem" --key "$WORK/trouble-key.pem" \

@@ -41,6 +41,7 @@ app_password   --port=2535 --secure= --autotls=0 --auth=1 --user=wordpress@gmail
 relay_denied   --port=2536 --secure= --autotls=0 --to=friend@elsewhere.example
 send_as_denied --port=2537 --secure=tls --verify=0 --auth=1 --user=shop@contoso-like.example --pass=the-right-password --to=customer@elsewhere.example
 starttls_on_implicit --port=2538 --secure=tls --verify=0 --timeout=3 --timelimit=3 --to=sam@gmail-like.example
+starttls_on_465 --port=465 --secure=tls --verify=0 --timeout=3 --timelimit=3 --to=sam@gmail-like.example
 wrong_host     --host=smtp.gmial-like.example --port=2525 --secure=tls --verify=0 --to=sam@gmail-like.example
 '
 

@@ -2,7 +2,7 @@
 # make_postfix_samples.sh - produce REAL Postfix log samples for logscan.
 #
 # Installs and configures Postfix (+ rsyslog, dovecot for smtpd SASL, swaks),
-# starts tools/samples/trouble_smtpd.py (fake providers on 127.0.0.1:2525-2534),
+# starts tools/samples/trouble_smtpd.py (fake providers on 127.0.0.1 ports),
 # submits mail with sendmail and swaks, lets Postfix retry / expire it, and
 # collects the syslog output into sample_logs/postfix/.
 #
@@ -33,7 +33,7 @@ say() { echo "== $(date +%T) $*" >&2; }
 install_packages() {
     local need=""
     for p in postfix swaks rsyslog dovecot-core libsasl2-modules openssl; do
-        dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+        dpkg -s "$p" 2>/dev/null | grep -q "^Status: install ok installed" || need="$need $p"  # not "removed, config kept"
     done
     if [ -n "$need" ]; then
         say "installing:$need"
@@ -207,6 +207,7 @@ legacy.example.org       smtp:[127.0.0.1]:2533
 authfail.example.org     smtp-auth:[127.0.0.1]:2534
 authnomech.example.org   smtp-authnomech:[127.0.0.1]:2534
 refused.example.org      smtp-fast:[127.0.0.1]:2599
+smtps.example.org        smtp-fast:[127.0.0.1]:465
 retired.example.org      error:5.1.2 this domain no longer accepts mail
 maintenance.example.org  retry:4.3.2 mail server for this domain is under maintenance
 EOF
@@ -325,6 +326,8 @@ run_main() {
     sm alice@example.com "authnomech"  relay@authnomech.example.org
     sm alice@example.com "refused"     postmaster@refused.example.org
     sm alice@example.com "refused 2"   info@refused.example.org
+    # a relay on port 465 without smtp_tls_wrappermode: Postfix waits for a clear-text greeting
+    sm alice@example.com "smtps"       postmaster@smtps.example.org
     # several messages to one dead destination -> "delivery temporarily suspended"
     for i in 1 2 3; do
         sm bob@example.com "silent $i"  "user$i@silent.example.org"

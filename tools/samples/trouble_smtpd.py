@@ -37,6 +37,8 @@ Ports (all on 127.0.0.1):
                   then refuses at end of DATA a MAIL FROM the user does not own (554 5.2.252 SendAsDenied)
   2538 implicit   implicit TLS (TLS from the first byte, like port 465 of smtp.gmail.com); a client
                   that waits for a clear-text greeting (plain or STARTTLS) gets none and times out
+  465  implicit465 the same on the real SMTPS port, because clients and Postfix log the port they
+                  used: a STARTTLS/plain client timing out on 465 is the classic TLS-mode mistake
   (2599 is intentionally left closed -> "Connection refused")
 
 Usage:
@@ -365,6 +367,7 @@ PERSONAS = [
     (2536, "relaydenied", RELAYDENIED, False),
     (2537, "sendas", SENDAS, True),
     (2538, "implicit", IMPLICIT, False),
+    (465, "implicit465", IMPLICIT, False),
 ]
 
 TRANSCRIPT = None
