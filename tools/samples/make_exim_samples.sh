@@ -4,7 +4,7 @@
 # Installs Exim (exim4-daemon-light; apt removes postfix, which is fine) plus
 # swaks, rsyslog and openssl, writes /etc/exim4/exim4.conf from
 # tools/samples/exim_sample.conf.in, starts tools/samples/trouble_smtpd.py (fake
-# providers on 127.0.0.1:2525-2534) and the Exim daemon (127.0.0.1:25 and :587,
+# providers on 127.0.0.1 ports) and the Exim daemon (127.0.0.1:25 and :587,
 # queue runner every 30 s), submits mail with exim's sendmail interface, swaks
 # and tools/samples/exim_smtp_abuse.py, waits until the retry rules have turned
 # every temporary failure into a bounce, and publishes the logs into
@@ -222,6 +222,7 @@ run_main() {
     sm alice@example.com "refused"     postmaster@refused.example.org
     sm bob@example.com   "refused 2"   user2@refused.example.org   # host retry record -> retry time not reached
     sm bob@example.com   "silent 2"    user2@silent.example.org
+    sm alice@example.com "smtps"       postmaster@smtps.example.org   # port 465, no tls_on_connect
     sm alice@example.com "retired"     old@retired.example.org
     sm alice@example.com "maintenance" ops@maintenance.example.org
     sm bob@example.com   "maintenance 2" ops2@maintenance.example.org  # frozen by hand, later timeout_frozen_after
