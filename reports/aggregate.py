@@ -1,8 +1,7 @@
 """From the failure table to the numbers a report shows: totals, categories, recurring problems.
 
 A recurring problem is one (category, signature) pair: the same root cause with the same reply
-text once addresses, IPs and ids are masked. Problems are ranked by failures, then by the number of
-distinct recipients they hit.
+text once addresses, IPs and ids are masked. Problems are ranked by impact (see problems()).
 """
 
 from __future__ import annotations
@@ -19,71 +18,113 @@ from logscan.engine import Category
 
 @dataclass
 class Summary:
+    """What one report shows about one period's failures."""
+
     totals: dict[str, Any]
     by_category: list[dict[str, Any]]
-    problems: list[dict[str, Any]]
-    by_domain: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, Any]]  # every recurring problem, ranked by impact
+    breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unknown_examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+# Breakdown tables: name -> the column (derived below where needed) they group by.
+BREAKDOWNS = ("recipient_domain", "relay", "sender", "sasl_username", "client", "source_file", "host")
+BREAKDOWN_ROWS = 10
+SAMPLE_LINES = 3
 
 
 def _nunique(s: pd.Series) -> int:
     return int(s.dropna().nunique())
 
 
-def summarize(table: pa.Table, categories: dict[str, Category], top: int = 25) -> Summary:
-    df = table.to_pandas()
+def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
+    """The failure table as pandas, with the derived columns the report groups by. Takes a pyarrow
+    Table or a frame, so a stored dataset can feed a report as well as a fresh scan."""
+    df = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
+    for name in ("recipient_domain", "relay_host", "host", "source_file", "category", "rule_id", "event"):
+        if isinstance(df[name].dtype, pd.CategoricalDtype):
+            df[name] = df[name].astype(object)
+    df["time"] = pd.to_datetime(df["time"], utc=True)
+    port = df["relay_port"].astype("Int64").astype("string")
+    df["relay"] = (df["relay_host"].astype("string") + (":" + port).fillna("")).astype(object)
+    ip = df["client_ip"].astype("string")
+    df["client"] = df["client_host"].astype("string").fillna("?").str.cat(" [" + ip + "]", na_rep="")
+    df.loc[df["client_host"].isna() & df["client_ip"].isna(), "client"] = pd.NA
+    df["day"] = df["time"].dt.floor("D")
+    df["where"] = df["source_file"].astype(str) + ":" + df["line_no"].astype(str)
+    # What a failure hurts: its recipient, else the client that failed, else the failure itself.
+    df["target"] = df["recipient"].astype(object).fillna(df["client_ip"].astype(object)).fillna(df["where"])
+    df["sender"] = df["sender"].replace("", "<>")  # the null sender of bounces, made visible
+    return df
+
+
+def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category], lang: str = "en") -> Summary:
+    df = failures if isinstance(failures, pd.DataFrame) and "target" in failures else as_frame(failures)
     n = len(df)
+
+    def title(cid: str) -> str:
+        return categories[cid].text("title", lang) if cid in categories else cid
+
     totals = {
         "failures": n,
-        "recipients": _nunique(df["recipient"]) if n else 0,
-        "recipient_domains": _nunique(df["recipient_domain"]) if n else 0,
-        "senders": _nunique(df["sender"].replace("", pd.NA)) if n else 0,
-        "client_ips": _nunique(df["client_ip"]) if n else 0,
+        "recipients": _nunique(df["recipient"]),
+        "senders": _nunique(df["sender"][df["sender"] != "<>"]),
+        "recipient_domains": _nunique(df["recipient_domain"]),
+        "client_ips": _nunique(df["client_ip"]),
         "first": df["time"].min() if n else None,
         "last": df["time"].max() if n else None,
-        "unknown": int((df["category"] == "unknown").sum()) if n else 0,
-        "outbound": int((df["direction"] == "outbound").sum()) if n else 0,
-        "inbound": int((df["direction"] == "inbound").sum()) if n else 0,
+        "unknown": int((df["category"] == "unknown").sum()),
+        "outbound": int((df["direction"] == "outbound").sum()),
+        "inbound": int((df["direction"] == "inbound").sum()),
     }
     if n == 0:
         return Summary(totals, [], [])
 
-    by_cat = df.groupby("category", observed=True).agg(
-        failures=("category", "size"),
-        recipients=("recipient", _nunique),
-        domains=("recipient_domain", _nunique),
+    by_cat = df.groupby("category", sort=False).agg(
+        failures=("category", "size"), recipients=("recipient", _nunique), domains=("recipient_domain", _nunique),
     ).sort_values("failures", ascending=False)
     by_category = [
-        {
-            "category": cid,
-            "title": categories[cid].title if cid in categories else cid,
-            "family": categories[cid].family if cid in categories else "other",
-            "failures": int(r.failures),
-            "share": r.failures / n,
-            "recipients": int(r.recipients),
-            "domains": int(r.domains),
-        }
+        {"category": cid, "title": title(cid), "family": categories[cid].family if cid in categories else "other",
+         "failures": int(r.failures), "share": r.failures / n, "recipients": int(r.recipients),
+         "domains": int(r.domains)}
         for cid, r in by_cat.iterrows()
     ]
-    grouped = df.groupby(["category", "signature"], observed=True, sort=False)
+    unknown = df[df["category"] == "unknown"].drop_duplicates("signature").tail(5)
+    unknown_examples = [{"diagnostic": r.diagnostic, "line": r.line, "where": r.where} for r in unknown.itertuples()]
+    breakdowns = {name: breakdown(df, name, title) for name in BREAKDOWNS}
+    return Summary(totals, by_category, problems(df, categories, lang), breakdowns, unknown_examples)
+
+
+def problems(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en") -> list[dict[str, Any]]:
+    """Recurring problems ranked by impact: distinct targets hit (recipients; for failures without
+    one, the client or the failure itself, so a message retried 30 times counts once), then
+    failures."""
+    grouped = df.groupby(["category", "signature"], sort=False, dropna=False)
     agg = grouped.agg(
         failures=("signature", "size"),
+        impact=("target", "nunique"),
         recipients=("recipient", _nunique),
         domains=("recipient_domain", _nunique),
         clients=("client_ip", _nunique),
         first=("time", "min"),
         last=("time", "max"),
+        days=("day", "nunique"),
         rule_id=("rule_id", "first"),
-    ).reset_index().sort_values(["failures", "recipients"], ascending=False).head(top)
-    problems = []
+    ).reset_index().sort_values(["impact", "failures", "last"], ascending=False)
+    positions = grouped.indices
+    detail = df[["time", "where", "line", "recipient_domain", "event"]]
+    out = []
     for r in agg.itertuples(index=False):
-        rows = df[(df["category"] == r.category) & (df["signature"] == r.signature)]
-        example = rows.iloc[-1]
+        rows = detail.iloc[positions[(r.category, r.signature)]].sort_values("time")
+        picks = sorted({0, len(rows) // 2, len(rows) - 1})[:SAMPLE_LINES]
         cat = categories.get(r.category)
-        problems.append({
+        out.append({
             "category": r.category,
-            "title": cat.title if cat else r.category,
-            "signature": r.signature,
+            "family": cat.family if cat else "other",
+            "title": cat.text("title", lang) if cat else r.category,
+            "signature": r.signature if isinstance(r.signature, str) else "",
             "failures": int(r.failures),
+            "impact": int(r.impact),
             "recipients": int(r.recipients),
             "domains": int(r.domains),
             "clients": int(r.clients),
@@ -91,18 +132,28 @@ def summarize(table: pa.Table, categories: dict[str, Category], top: int = 25) -
             "events": rows["event"].value_counts().to_dict(),
             "first": r.first,
             "last": r.last,
+            "days_active": int(r.days),
             "rule_id": r.rule_id if isinstance(r.rule_id, str) else "",
-            "example_line": example["line"],
-            "example_where": f"{example['source_file']}:{example['line_no']}",
-            "remediation": list(cat.remediation) if cat else [],
+            "samples": [{"where": rows["where"].iloc[i], "line": rows["line"].iloc[i]} for i in picks],
+            "remediation": list(cat.text("remediation", lang)) if cat else [],
         })
-    dom = df[df["recipient_domain"].notna()].groupby("recipient_domain", observed=True).agg(
-        failures=("recipient_domain", "size"), recipients=("recipient", _nunique),
+    return out
+
+
+def breakdown(df: pd.DataFrame, column: str, title) -> dict[str, Any]:
+    """Failures grouped by one column: the largest BREAKDOWN_ROWS groups, and how many more."""
+    have = df[df[column].notna()]
+    if have.empty:
+        return {"rows": [], "more": 0, "missing": len(df)}
+    g = have.groupby(column, sort=False).agg(
+        failures=(column, "size"), recipients=("recipient", _nunique),
+        first=("time", "min"), last=("time", "max"),
         top_category=("category", lambda s: s.value_counts().index[0]),
-    ).sort_values("failures", ascending=False).head(15)
-    by_domain = [{"domain": d, "failures": int(r.failures), "recipients": int(r.recipients),
-                  "top_category": r.top_category} for d, r in dom.iterrows()]
-    return Summary(totals, by_category, problems, by_domain)
+    ).sort_values("failures", ascending=False)
+    rows = [{"name": str(k), "failures": int(r.failures), "share": r.failures / len(df),
+             "recipients": int(r.recipients), "last": r.last, "top_category": r.top_category,
+             "top_title": title(r.top_category)} for k, r in g.head(BREAKDOWN_ROWS).iterrows()]
+    return {"rows": rows, "more": max(len(g) - BREAKDOWN_ROWS, 0), "missing": len(df) - len(have)}
 
 
 class Tally:
