@@ -33,6 +33,11 @@ def _env(msg) -> jinja2.Environment:
     return env
 
 
+def _with_titles(env: jinja2.Environment, categories: dict, lang: str) -> jinja2.Environment:
+    env.filters["title_of"] = lambda cid: categories[cid].text("title", lang) if cid in categories else cid
+    return env
+
+
 def codespans(text: str) -> Markup:
     """`postconf -n` -> <code>postconf -n</code>, for remediation texts. The text is escaped
     first, so only the <code> tags this function adds are markup."""
@@ -42,8 +47,9 @@ def codespans(text: str) -> Markup:
 def render_report(*, summary, period, ctx: dict, **values) -> str:
     """One period's report. `ctx` holds files, skipped, opts, msg and categories."""
     msg, opts = ctx["msg"], ctx["opts"]
-    title = opts.title if period.kind == "all" else f"{opts.title}: {period.label}"
-    return _env(msg).get_template("report.html.j2").render(
+    title = msg(opts.title) if period.kind == "all" else f"{msg(opts.title)}: {period.label}"
+    env = _with_titles(_env(msg), ctx["categories"], opts.lang)
+    return env.get_template("report.html.j2").render(
         s=summary, period=period, page_title=title, files=ctx["files"], skipped=ctx["skipped"], opts=opts,
         categories=ctx["categories"], **values)
 
@@ -51,8 +57,9 @@ def render_report(*, summary, period, ctx: dict, **values) -> str:
 def render_index(rows: list[dict], chart, ctx: dict, first, last) -> str:
     """The page linking every period's report, with a small table of their numbers."""
     msg, opts = ctx["msg"], ctx["opts"]
-    return _env(msg).get_template("index.html.j2").render(
-        rows=rows, chart=chart, first=first, last=last, page_title=opts.title, files=ctx["files"],
+    env = _with_titles(_env(msg), ctx["categories"], opts.lang)
+    return env.get_template("index.html.j2").render(
+        rows=rows, chart=chart, first=first, last=last, page_title=msg(opts.title), files=ctx["files"],
         skipped=ctx["skipped"], opts=opts, categories=ctx["categories"])
 
 
