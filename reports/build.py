@@ -30,7 +30,7 @@ from logscan.reports.causes import leading_causes
 from logscan.reports.chart import category_chart
 from logscan.reports.compare import deltas, new_and_stopped
 from logscan.reports.i18n import LANGS, Messages
-from logscan.reports.periods import KINDS, Period, in_window, periods_between
+from logscan.reports.periods import KINDS, Period, bucket, in_window, periods_between
 from logscan.reports.redact import Redactor
 
 DETAILED_PROBLEMS = 20  # in the page; the exports hold every problem
@@ -92,13 +92,14 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
         return out / "index.html"
 
     periods = periods_between(first, last, opts.period) if first is not None else []
-    starts = df["time"].dt.tz_convert("UTC")
+    starts = bucket(df["time"], opts.period)
+    positions = starts.groupby(starts).indices  # period start -> row positions (df has a RangeIndex)
     rows, previous = [], None
     for i, p in enumerate(periods):
-        mask = (starts >= pd.Timestamp(p.start)) & (starts < pd.Timestamp(p.end))
+        index = pd.Index(positions.get(pd.Timestamp(p.start), []), dtype="int64")
         nav = {"prev": periods[i - 1].label if i else None,
                "next": periods[i + 1].label if i + 1 < len(periods) else None}
-        summary, new, stopped = _write_period(raw, df, df.index[mask], p, previous, ctx, out / p.label, nav)
+        summary, new, stopped = _write_period(raw, df, index, p, previous, ctx, out / p.label, nav)
         rows.append({"period": p, "totals": summary.totals,
                      "deltas": deltas(summary.totals, previous.totals if previous else None),
                      "top": summary.problems[0] if summary.problems else None, "new": len(new),
