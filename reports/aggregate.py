@@ -54,6 +54,7 @@ def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
     df["where"] = df["source_file"].astype(str) + ":" + df["line_no"].astype(str)
     # What a failure hurts: its recipient, else the client that failed, else the failure itself.
     df["target"] = df["recipient"].astype(object).fillna(df["client_ip"].astype(object)).fillna(df["where"])
+    df["signature"] = df["signature"].fillna("")
     df["sender"] = df["sender"].replace("", "<>")  # the null sender of bounces, made visible
     return df
 
@@ -81,7 +82,7 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
         return Summary(totals, [], [])
 
     by_cat = df.groupby("category", sort=False).agg(
-        failures=("category", "size"), recipients=("recipient", _nunique), domains=("recipient_domain", _nunique),
+        failures=("category", "size"), recipients=("recipient", "nunique"), domains=("recipient_domain", "nunique"),
     ).sort_values("failures", ascending=False)
     by_category = [
         {"category": cid, "title": title(cid), "family": categories[cid].family if cid in categories else "other",
@@ -103,20 +104,20 @@ def problems(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en"
     agg = grouped.agg(
         failures=("signature", "size"),
         impact=("target", "nunique"),
-        recipients=("recipient", _nunique),
-        domains=("recipient_domain", _nunique),
-        clients=("client_ip", _nunique),
+        recipients=("recipient", "nunique"),
+        domains=("recipient_domain", "nunique"),
+        clients=("client_ip", "nunique"),
         first=("time", "min"),
         last=("time", "max"),
         days=("day", "nunique"),
         rule_id=("rule_id", "first"),
     ).reset_index().sort_values(["impact", "failures", "last"], ascending=False)
-    positions = grouped.indices
-    detail = df[["time", "where", "line", "recipient_domain", "event"]]
+    events = _counts_per_problem(df, "event")
+    domains = _counts_per_problem(df, "recipient_domain", 5)
+    samples = _samples_per_problem(df)
     out = []
     for r in agg.itertuples(index=False):
-        rows = detail.iloc[positions[(r.category, r.signature)]].sort_values("time")
-        picks = sorted({0, len(rows) // 2, len(rows) - 1})[:SAMPLE_LINES]
+        k = (r.category, r.signature)
         cat = categories.get(r.category)
         out.append({
             "category": r.category,
@@ -128,15 +129,40 @@ def problems(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en"
             "recipients": int(r.recipients),
             "domains": int(r.domains),
             "clients": int(r.clients),
-            "top_domains": rows["recipient_domain"].dropna().value_counts().head(5).to_dict(),
-            "events": rows["event"].value_counts().to_dict(),
+            "top_domains": domains.get(k, {}),
+            "events": events.get(k, {}),
             "first": r.first,
             "last": r.last,
             "days_active": int(r.days),
             "rule_id": r.rule_id if isinstance(r.rule_id, str) else "",
-            "samples": [{"where": rows["where"].iloc[i], "line": rows["line"].iloc[i]} for i in picks],
+            "samples": samples.get(k, []),
             "remediation": list(cat.text("remediation", lang)) if cat else [],
         })
+    return out
+
+
+def _counts_per_problem(df: pd.DataFrame, column: str, top: int | None = None) -> dict[tuple, dict[str, int]]:
+    """(category, signature) -> {value: count}, largest first: one groupby for all problems (a loop
+    over problems would cost per problem, and real logs can hold thousands)."""
+    counts = df.groupby(["category", "signature", column], sort=False, dropna=True).size()
+    counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
+    out: dict[tuple, dict[str, int]] = {}
+    for (cat, sig, value), n in counts.items():
+        bucket = out.setdefault((cat, sig), {})
+        if top is None or len(bucket) < top:
+            bucket[value] = int(n)
+    return out
+
+
+def _samples_per_problem(df: pd.DataFrame) -> dict[tuple, list[dict[str, str]]]:
+    """Up to SAMPLE_LINES evidence lines per problem: its first, middle and last failure."""
+    ordered = df[["category", "signature", "time", "where", "line"]].sort_values("time", kind="stable")
+    g = ordered.groupby(["category", "signature"], sort=False, dropna=False)
+    nth, size = g.cumcount(), g["time"].transform("size")
+    picked = ordered[(nth == 0) | (nth == size // 2) | (nth == size - 1)]
+    out: dict[tuple, list[dict[str, str]]] = {}
+    for r in picked.itertuples(index=False):
+        out.setdefault((r.category, r.signature), []).append({"where": r.where, "line": r.line})
     return out
 
 
@@ -146,7 +172,7 @@ def breakdown(df: pd.DataFrame, column: str, title) -> dict[str, Any]:
     if have.empty:
         return {"rows": [], "more": 0, "missing": len(df)}
     g = have.groupby(column, sort=False).agg(
-        failures=(column, "size"), recipients=("recipient", _nunique),
+        failures=(column, "size"), recipients=("recipient", "nunique"),
         first=("time", "min"), last=("time", "max"),
         top_category=("category", lambda s: s.value_counts().index[0]),
     ).sort_values("failures", ascending=False)
