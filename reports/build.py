@@ -77,6 +77,7 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
     opts.check()
     _check_out(out, opts.force)
     raw = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
+    untimed = int(raw["time"].isna().sum())  # no period can hold these: counted on the index
     raw = raw.loc[in_window(pd.to_datetime(raw["time"], utc=True), opts.since, opts.until)].reset_index(drop=True)
     if opts.redact:
         redactor = Redactor(ips=opts.redact_ips)
@@ -107,7 +108,7 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
         previous = summary
     chart = category_chart(df["time"], df["category"], periods[0].start, periods[-1].end,
                            unit=opts.period, other_label=msg("other")) if periods else None
-    page = html.render_index(rows, chart, ctx, first, last)
+    page = html.render_index(rows, chart, ctx, first, last, untimed)
     html.write_report(page, out)
     return out / "index.html"
 
@@ -176,7 +177,9 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def _coverage(df: pd.DataFrame, files: list[dict], opts: ReportOptions):
-    """First and last moment the logs cover (any line, not only failures), clipped to the window."""
+    """First and last moment the logs cover, clipped to the window. The parsers record the times of
+    failures only (FileStats.first_time/last_time), so a quiet stretch before the first failure or
+    after the last one is not covered."""
     times = [t for f in files for t in (f.get("first_time"), f.get("last_time")) if t is not None]
     if not df.empty:
         times += [df["time"].min().to_pydatetime(), df["time"].max().to_pydatetime()]

@@ -54,12 +54,12 @@ def render_report(*, summary, period, ctx: dict, **values) -> str:
         categories=ctx["categories"], **values)
 
 
-def render_index(rows: list[dict], chart, ctx: dict, first, last) -> str:
+def render_index(rows: list[dict], chart, ctx: dict, first, last, untimed: int = 0) -> str:
     """The page linking every period's report, with a small table of their numbers."""
     msg, opts = ctx["msg"], ctx["opts"]
     env = _with_titles(_env(msg), ctx["categories"], opts.lang)
     return env.get_template("index.html.j2").render(
-        rows=rows, chart=chart, first=first, last=last, page_title=msg(opts.title), files=ctx["files"],
+        rows=rows, chart=chart, first=first, last=last, untimed=untimed, page_title=msg(opts.title), files=ctx["files"],
         skipped=ctx["skipped"], opts=opts, categories=ctx["categories"])
 
 

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from reportdata import failures_on, files_covering
@@ -135,3 +136,39 @@ def test_problems_are_ranked_by_impact_with_samples(daily):
     assert all(":" in s and s.split(": ", 1)[0].rsplit(":", 1)[1].isdigit() for s in top["samples"])
     csv_head = (out / "2026-11-02" / "problems.csv").read_text().splitlines()[0]
     assert csv_head.startswith("rank,status,category,title,rule_id,signature,failures,impact")
+
+
+def test_failures_without_time_are_counted_not_dropped(tmp_path):
+    table = failures_on(DAYS)
+    idx = table.schema.get_field_index("time")
+    times = table.column("time").to_pylist()
+    times[0] = None
+    table = table.set_column(idx, "time", pa.array(times, table.schema.field("time").type))
+    build_reports(table, files_covering("2026-11-02", "2026-11-03"), [], tmp_path, ReportOptions(period="day"),
+                  load_categories())
+    assert "1 failures have no usable time stamp and are in no period&#39;s report." in (
+        tmp_path / "index.html").read_text()
+    exported = sum(pq.read_table(p).num_rows for p in tmp_path.rglob("failures.parquet"))
+    assert exported == table.num_rows - 1
+
+
+def test_report_command_with_periods(tmp_path):
+    from typer.testing import CliRunner
+
+    from logscan.cli import app
+
+    from conftest import SAMPLE_LOGS
+
+    def run(*args):
+        return CliRunner().invoke(app, ["report", str(SAMPLE_LOGS / "postfix"), "--out", str(tmp_path / "r"), *args])
+
+    r = run("--period", "week", "--lang", "zh", "--redact")
+    assert r.exit_code == 0, r.output
+    assert f"Report: {(tmp_path / 'r' / 'index.html').resolve()}" in r.stdout
+    weeks = [p.name for p in (tmp_path / "r").iterdir() if p.is_dir()]
+    assert len(weeks) == 1 and weeks[0].startswith("20") and "-W" in weeks[0]
+    assert run("--period", "week").exit_code == 4  # no silent overwrite
+    for bad in (["--period", "fortnight"], ["--since", "yesterday"], ["--lang", "fr"],
+                ["--since", "2026-11-28", "--until", "2026-11-27"]):
+        r = run(*bad, "--force")
+        assert r.exit_code == 2 and r.stderr.startswith("Error: "), bad
