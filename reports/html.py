@@ -29,6 +29,7 @@ def _env(msg) -> jinja2.Environment:
     env.filters["when"] = lambda t: "" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["pct"] = lambda x: f"{100 * x:.1f}%"
     env.filters["codespans"] = codespans
+    env.filters["clip"] = clip
     env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc))
     return env
 
@@ -36,6 +37,14 @@ def _env(msg) -> jinja2.Environment:
 def _with_titles(env: jinja2.Environment, categories: dict, lang: str) -> jinja2.Environment:
     env.filters["title_of"] = lambda cid: categories[cid].text("title", lang) if cid in categories else cid
     return env
+
+
+CLIP_CHARS = 1000  # a log line can be 64 KiB; the page shows this much of one (the exports hold all)
+
+
+def clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= CLIP_CHARS else f"{text[:CLIP_CHARS]} [... {len(text) - CLIP_CHARS} more]"
 
 
 def codespans(text: str) -> Markup:
