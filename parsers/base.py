@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from logscan.timestamps import StampConverter
@@ -52,6 +53,9 @@ class FileStats:
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     # Failure-looking lines that were deliberately not made into rows, by stated reason.
     ignored_reasons: Counter = field(default_factory=Counter)
+    # Successful deliveries by (UTC day "YYYY-MM-DD", recipient domain, relay host): the
+    # denominator of failure rates. Only parsers of server logs (postfix, exim) count them.
+    deliveries: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +81,19 @@ class FileContext:
     stamps: StampConverter
     stats: FileStats
     rows: list[dict[str, Any]] = field(default_factory=list)
+    _day_of: dict[str, str | None] = field(default_factory=dict)
+
+    def delivered(self, hour_key: str, stamp: str, recipient: str, relay: str) -> None:
+        """Count one successful delivery. `hour_key` is any prefix of the stamp that fixes its UTC
+        hour (for a fixed zone); the stamp is converted once per distinct key, not per line."""
+        day = self._day_of.get(hour_key, "")
+        if day == "":
+            t = self.stamps.convert(stamp)[0]
+            day = None if t is None else datetime.fromtimestamp(t / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
+            self._day_of[hour_key] = day
+        if day is not None:
+            at = recipient.rfind("@")
+            self.stats.deliveries[(day, recipient[at + 1:].lower() if at >= 0 else "", relay)] += 1
 
     def unparsed(self, line_no: int, line: str) -> None:
         self.stats.unparsed += 1

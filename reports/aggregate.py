@@ -28,7 +28,7 @@ class Summary:
 
 
 # Breakdown tables: name -> the column (derived below where needed) they group by.
-BREAKDOWNS = ("recipient_domain", "relay", "sender", "sasl_username", "client", "source_file", "host")
+BREAKDOWNS = ("recipient_domain", "relay_host", "sender", "sasl_username", "client", "source_file", "host")
 BREAKDOWN_ROWS = 10
 SAMPLE_LINES = 3
 
@@ -59,7 +59,15 @@ def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category], lang: str = "en") -> Summary:
+# Logs that record successful deliveries too (FileStats.deliveries): failure rates are computed
+# over their failures only.
+DELIVERY_SOURCES = ("postfix", "exim")
+
+
+def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category], lang: str = "en",
+              deliveries: pd.DataFrame | None = None) -> Summary:
+    """`deliveries` (columns recipient_domain, relay_host, delivered), when the logs count them,
+    adds failure rates: failed attempts / (failed attempts + deliveries), for Postfix and Exim."""
     df = failures if isinstance(failures, pd.DataFrame) and "target" in failures else as_frame(failures)
     n = len(df)
 
@@ -78,6 +86,10 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
         "outbound": int((df["direction"] == "outbound").sum()),
         "inbound": int((df["direction"] == "inbound").sum()),
     }
+    if deliveries is not None:
+        server = int(df["source"].astype(str).isin(DELIVERY_SOURCES).sum())
+        totals["delivered"] = int(deliveries["delivered"].sum())
+        totals["rate"] = server / (server + totals["delivered"]) if server + totals["delivered"] else None
     if n == 0:
         return Summary(totals, [], [])
 
@@ -93,6 +105,9 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
     unknown = df[df["category"] == "unknown"].drop_duplicates("signature").tail(5)
     unknown_examples = [{"diagnostic": r.diagnostic, "line": r.line, "where": r.where} for r in unknown.itertuples()]
     breakdowns = {name: breakdown(df, name, title) for name in BREAKDOWNS}
+    if deliveries is not None:
+        for name in ("recipient_domain", "relay_host"):
+            add_rates(breakdowns[name], df, deliveries, name)
     return Summary(totals, by_category, problems(df, categories, lang), breakdowns, unknown_examples)
 
 
@@ -164,6 +179,17 @@ def _samples_per_problem(df: pd.DataFrame) -> dict[tuple, list[dict[str, str]]]:
     for r in picked.itertuples(index=False):
         out.setdefault((r.category, r.signature), []).append({"where": r.where, "line": r.line})
     return out
+
+
+def add_rates(table: dict[str, Any], df: pd.DataFrame, deliveries: pd.DataFrame, column: str) -> None:
+    """Per row of a breakdown: deliveries and the failure rate of Postfix/Exim attempts."""
+    delivered = deliveries.groupby(column)["delivered"].sum()
+    server = df[df["source"].astype(str).isin(DELIVERY_SOURCES)][column].astype(object).value_counts()
+    table["rates"] = True
+    for row in table["rows"]:
+        ok, bad = int(delivered.get(row["name"], 0)), int(server.get(row["name"], 0))
+        row["delivered"] = ok
+        row["rate"] = bad / (bad + ok) if bad + ok else None
 
 
 def breakdown(df: pd.DataFrame, column: str, title) -> dict[str, Any]:

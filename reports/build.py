@@ -25,7 +25,7 @@ from logscan.engine import Category
 from logscan.errors import OutputError, UsageError
 from logscan.output import write_table
 from logscan.reports import html
-from logscan.reports.aggregate import Summary, as_frame, summarize
+from logscan.reports.aggregate import DELIVERY_SOURCES, Summary, as_frame, summarize
 from logscan.reports.causes import leading_causes
 from logscan.reports.chart import category_chart
 from logscan.reports.compare import deltas, new_and_stopped
@@ -60,10 +60,11 @@ class ReportOptions:
 
 def file_rows(stats: list[Any]) -> list[dict[str, Any]]:
     """Per-file statistics as the builder takes them: FileStats.as_dict() plus the UTC times of the
-    first and last line (for which periods the logs cover)."""
+    first and last failure (for which periods the logs cover) and the successful deliveries
+    {(UTC day "YYYY-MM-DD", recipient domain, relay host): count} (Postfix and Exim count them)."""
     rows = []
     for f in stats:
-        row = f.as_dict()
+        row = {**f.as_dict(), "deliveries": dict(f.deliveries)}
         for name in ("first_time", "last_time"):
             us = getattr(f, name)
             row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
@@ -84,9 +85,11 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
         raw = redactor.frame(raw)
         files = [_redact_file(f, redactor) for f in files]
     df = as_frame(raw)
+    deliveries = _deliveries(files)
     msg = Messages(opts.lang)
     first, last = _coverage(df, files, opts)
-    ctx = {"files": files, "skipped": skipped, "opts": opts, "msg": msg, "categories": categories}
+    ctx = {"files": files, "skipped": skipped, "opts": opts, "msg": msg, "categories": categories,
+           "deliveries": deliveries}
     if opts.period is None:
         period = Period("all", first or datetime.now(timezone.utc), last or datetime.now(timezone.utc))
         _write_period(raw, df, df.index, period, None, ctx, out, nav={})
@@ -117,7 +120,12 @@ def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: 
                   previous: Summary | None, ctx: dict, folder: Path, nav: dict):
     opts, categories, msg = ctx["opts"], ctx["categories"], ctx["msg"]
     part = df.loc[index]
-    summary = summarize(part, categories, opts.lang)
+    delivered = ctx["deliveries"]
+    if delivered is not None:
+        days = delivered["day"]
+        delivered = delivered[(days >= period.start.strftime("%Y-%m-%d")) & (days < period.end.strftime("%Y-%m-%d"))
+                              if period.kind != "all" else days.notna()]
+    summary = summarize(part, categories, opts.lang, delivered)
     new, stopped = new_and_stopped(summary.problems, previous.problems if previous else None)
     chart = category_chart(part["time"], part["category"], period.start, period.end,
                            unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
@@ -191,6 +199,16 @@ def _coverage(df: pd.DataFrame, files: list[dict], opts: ReportOptions):
     if opts.until is not None:
         last = min(last, opts.until - pd.Timedelta(microseconds=1))
     return (first, last) if first <= last else (None, None)
+
+
+def _deliveries(files: list[dict]) -> pd.DataFrame | None:
+    """All files' delivery counts as one frame; None when no file is of a format that counts them
+    (then no failure rate is shown, rather than a made-up 100 %)."""
+    if not any(f.get("format") in DELIVERY_SOURCES for f in files):
+        return None
+    rows = [(day, domain, relay, n) for f in files for (day, domain, relay), n in f.get("deliveries", {}).items()]
+    frame = pd.DataFrame(rows, columns=["day", "recipient_domain", "relay_host", "delivered"])
+    return frame.groupby(["day", "recipient_domain", "relay_host"], as_index=False)["delivered"].sum()
 
 
 def _redact_file(f: dict, redactor: Redactor) -> dict:
