@@ -81,19 +81,36 @@ class FileContext:
     stamps: StampConverter
     stats: FileStats
     rows: list[dict[str, Any]] = field(default_factory=list)
-    _day_of: dict[str, str | None] = field(default_factory=dict)
+    # Deliveries as the parsers see them: (hour key, address, relay) -> count, and one stamp per
+    # hour key; fold_deliveries() turns them into FileStats.deliveries once per file.
+    raw_deliveries: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    stamp_of_hour: dict[str, str] = field(default_factory=dict)
 
     def delivered(self, hour_key: str, stamp: str, recipient: str, relay: str) -> None:
         """Count one successful delivery. `hour_key` is any prefix of the stamp that fixes its UTC
-        hour (for a fixed zone); the stamp is converted once per distinct key, not per line."""
-        day = self._day_of.get(hour_key, "")
-        if day == "":
+        hour (for a fixed zone): stamps are converted once per distinct key, not per line, at
+        fold_deliveries(). Kept this small because it runs for most lines of a busy log."""
+        key = (hour_key, recipient, relay)
+        n = self.raw_deliveries.get(key)
+        if n is None:
+            self.raw_deliveries[key] = 1
+            self.stamp_of_hour.setdefault(hour_key, stamp)
+        else:
+            self.raw_deliveries[key] = n + 1
+
+    def fold_deliveries(self) -> None:
+        """Called by a parser's finish(): add the file's deliveries by (UTC day, domain, relay)."""
+        days: dict[str, str | None] = {}
+        for hour_key, stamp in self.stamp_of_hour.items():
             t = self.stamps.convert(stamp)[0]
-            day = None if t is None else datetime.fromtimestamp(t / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
-            self._day_of[hour_key] = day
-        if day is not None:
-            at = recipient.rfind("@")
-            self.stats.deliveries[(day, recipient[at + 1:].lower() if at >= 0 else "", relay)] += 1
+            days[hour_key] = None if t is None else datetime.fromtimestamp(t / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
+        for (hour_key, recipient, relay), n in self.raw_deliveries.items():
+            day = days[hour_key]
+            if day is not None:
+                at = recipient.rfind("@")
+                self.stats.deliveries[(day, recipient[at + 1:].lower() if at >= 0 else "", relay)] += n
+        self.raw_deliveries.clear()
+        self.stamp_of_hour.clear()
 
     def unparsed(self, line_no: int, line: str) -> None:
         self.stats.unparsed += 1

@@ -201,6 +201,9 @@ class EximParser:
                 hits += 1
         return hits / len(lines) if lines else 0.0
 
+    def finish(self, ctx: FileContext, state: EximState) -> None:
+        ctx.fold_deliveries()
+
     def new_state(self) -> EximState:
         return EximState()
 

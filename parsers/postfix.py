@@ -295,6 +295,9 @@ class PostfixParser:
             return "master"
         return None
 
+    def finish(self, ctx: FileContext, state: PostfixState) -> None:
+        ctx.fold_deliveries()
+
     def new_state(self) -> PostfixState:
         return PostfixState()
 

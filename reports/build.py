@@ -80,12 +80,14 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
     raw = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
     untimed = int(raw["time"].isna().sum())  # no period can hold these: counted on the index
     raw = raw.loc[in_window(pd.to_datetime(raw["time"], utc=True), opts.since, opts.until)].reset_index(drop=True)
+    deliveries = _deliveries(files)
     if opts.redact:
         redactor = Redactor(ips=opts.redact_ips)
         raw = redactor.frame(raw)
         files = [_redact_file(f, redactor) for f in files]
+        if deliveries is not None and opts.redact_ips:  # relay hosts can be IPs: same pseudonyms
+            deliveries["relay_host"] = deliveries["relay_host"].map(redactor.text)
     df = as_frame(raw)
-    deliveries = _deliveries(files)
     msg = Messages(opts.lang)
     first, last = _coverage(df, files, opts)
     ctx = {"files": files, "skipped": skipped, "opts": opts, "msg": msg, "categories": categories,
@@ -212,4 +214,5 @@ def _deliveries(files: list[dict]) -> pd.DataFrame | None:
 
 
 def _redact_file(f: dict, redactor: Redactor) -> dict:
-    return {**f, "unparsed_examples": [{**u, "line": redactor.text(u["line"])} for u in f["unparsed_examples"]]}
+    return {**f, "unparsed_examples": [{**u, "line": redactor.text(u["line"])} for u in f["unparsed_examples"]],
+            "deliveries": {}}  # counted above, before redaction

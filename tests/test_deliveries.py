@@ -65,3 +65,20 @@ def test_no_rate_without_server_logs(tmp_path):
     html = (tmp_path / "index.html").read_text()
     assert "No failure rate: only Postfix and Exim logs record the successful deliveries." in html
     assert "failure rate</th>" not in html
+
+
+def test_rates_survive_ip_redaction(tmp_path):
+    result = scan([str(SAMPLE_LOGS / "postfix")], ScanOptions(workers=1))
+    rows = file_rows(result.files)
+    build_reports(result.table, rows, [], tmp_path / "plain", ReportOptions(), load_categories())
+    build_reports(result.table, rows, [], tmp_path / "red", ReportOptions(redact=True, redact_ips=True),
+                  load_categories())
+
+    def relay_rates(folder):
+        html = (folder / "index.html").read_text()
+        table = html.split("Relays (servers we talked to)")[1].split("</table>")[0]
+        return sorted(re.findall(r'<td class="n">(\d+)</td><td class="n">([\d.]+)%</td>', table))
+
+    plain, red = relay_rates(tmp_path / "plain"), relay_rates(tmp_path / "red")
+    assert plain and plain == red
+    assert "127.0.0.1" not in (tmp_path / "red" / "index.html").read_text()
