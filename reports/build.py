@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,8 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
     ctx = {"files": files, "skipped": skipped, "opts": opts, "msg": msg, "categories": categories,
            "deliveries": deliveries}
     if opts.period is None:
-        period = Period("all", first or datetime.now(timezone.utc), last or datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        period = Period("all", first or now, (last or now) + timedelta(microseconds=1))  # end exclusive
         _write_period(raw, df, df.index, period, None, ctx, out, nav={})
         return out / "index.html"
 

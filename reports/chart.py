@@ -59,10 +59,12 @@ def category_chart(times: pd.Series, categories: pd.Series, start, end, unit: st
                 .dt.tz_localize("UTC"))
         edges = pd.date_range(start.tz_convert("UTC").normalize() - pd.Timedelta(days=start.weekday()),
                               end, freq="W-MON", inclusive="left")
-    else:
-        bins = times.dt.floor(_FREQ[unit]) if unit != "month" else times.dt.tz_convert("UTC").dt.to_period(
-            "M").dt.start_time.dt.tz_localize("UTC")
-        edges = pd.date_range(start, end, freq=_FREQ[unit], inclusive="left")
+    elif unit == "month":
+        bins = times.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.tz_localize("UTC")
+        edges = pd.date_range(start.tz_convert("UTC").normalize().replace(day=1), end, freq="MS", inclusive="left")
+    else:  # bins start on whole hours or days, whatever moment the window starts at
+        bins = times.dt.floor(_FREQ[unit])
+        edges = pd.date_range(start.floor(_FREQ[unit]), end, freq=_FREQ[unit], inclusive="left")
     counts = pd.crosstab(bins.reset_index(drop=True), cats.reset_index(drop=True)).reindex(edges, fill_value=0)
     order = [c for c in keep if c in counts.columns] + ([other_label] if other_label in counts.columns else [])
     counts = counts[order]

@@ -88,6 +88,7 @@ def test_report_is_self_contained(tmp_path):
     assert "What to fix first" in html and "Connection refused" in html
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html), "no external fetch"
     assert "<script" not in html
+    assert "fill: #e69f00" in html.lower()  # the chart has bars (the first category's colour)
     assert pq.read_table(tmp_path / "rep" / "failures.parquet").num_rows > 100
     assert run("report", SAMPLE_LOGS, "--out", tmp_path / "rep").exit_code == 4  # no silent overwrite
 
