@@ -58,7 +58,8 @@ def blocklist_of(diagnostic: str) -> tuple[str | None, str | None, str | None]:
         url = _URL.search(diagnostic, timeout=0.05)
     except TimeoutError:
         return None, None, None
-    return (name.group("name") if name else None, ip.group("ip") if ip else None, url.group(0) if url else None)
+    return (name.group("name") if name else None, ip.group("ip") if ip else None,
+            url.group(0).rstrip(".") if url else None)  # a sentence's full stop is not part of the URL
 
 
 def removal_page(list_name: str | None) -> str | None:

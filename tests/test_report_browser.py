@@ -42,7 +42,8 @@ def reports(tmp_path_factory):
     r = CliRunner().invoke(app, ["report", str(SAMPLE_LOGS), "--out", str(root / "demo"), "--quiet"])
     assert r.exit_code == 0, r.output
     days = {"2026-11-02": ["rate_limited", "connection_refused", "blocklisted", "auth_failed"],
-            "2026-11-03": ["rate_limited", "mailbox_full", "auth_failed", "expired", "tls_required"]}
+            "2026-11-03": ["rate_limited", "mailbox_full", "auth_failed", "expired", "tls_required", "blocklisted",
+                           "wrong_port_or_protocol"]}
     for name, opts in (("daily", ReportOptions(period="day")),
                        ("daily-zh", ReportOptions(period="day", lang="zh", redact=True, redact_ips=True))):
         build_reports(failures_on(days), files_covering("2026-11-02", "2026-11-03"), [], root / name, opts,

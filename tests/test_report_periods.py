@@ -172,3 +172,4 @@ def test_report_command_with_periods(tmp_path):
                 ["--since", "2026-11-28", "--until", "2026-11-27"]):
         r = run(*bad, "--force")
         assert r.exit_code == 2 and r.stderr.startswith("Error: "), bad
+
