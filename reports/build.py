@@ -205,11 +205,12 @@ def _coverage(df: pd.DataFrame, files: list[dict], opts: ReportOptions):
 
 
 def _deliveries(files: list[dict]) -> pd.DataFrame | None:
-    """All files' delivery counts as one frame; None when no file is of a format that counts them
-    (then no failure rate is shown, rather than a made-up 100 %)."""
-    if not any(f.get("format") in DELIVERY_SOURCES for f in files):
+    """All files' delivery counts as one frame; None when no file recorded a delivery (no server
+    log, or statistics without counts): then no failure rate is shown rather than a made-up 100 %."""
+    rows = [(day, domain, relay, n) for f in files if f.get("format") in DELIVERY_SOURCES
+            for (day, domain, relay), n in f.get("deliveries", {}).items()]
+    if not rows:  # no server log, or one that recorded no delivery at all (or stats without counts)
         return None
-    rows = [(day, domain, relay, n) for f in files for (day, domain, relay), n in f.get("deliveries", {}).items()]
     frame = pd.DataFrame(rows, columns=["day", "recipient_domain", "relay_host", "delivered"])
     return frame.groupby(["day", "recipient_domain", "relay_host"], as_index=False)["delivered"].sum()
 

@@ -37,7 +37,11 @@ def failures_on(days: dict[str, list[str]]) -> pa.Table:
 def files_covering(first: str, last: str) -> list[dict]:
     """The samples' file statistics, claiming to cover [first, last] (UTC dates)."""
     rows = file_rows(postfix_scan().files)
+    start = datetime.fromisoformat(first).replace(tzinfo=timezone.utc)
+    end = datetime.fromisoformat(last).replace(hour=23, tzinfo=timezone.utc)
+    days = pd.date_range(start.date(), end.date(), freq="D").strftime("%Y-%m-%d")
     for r in rows:
-        r["first_time"] = datetime.fromisoformat(first).replace(tzinfo=timezone.utc)
-        r["last_time"] = datetime.fromisoformat(last).replace(hour=23, tzinfo=timezone.utc)
+        r["first_time"], r["last_time"] = start, end
+        # The samples' deliveries, as if each covered day had delivered as many.
+        r["deliveries"] = {(day, dom, relay): n for day in days for (_, dom, relay), n in r["deliveries"].items()}
     return rows

@@ -173,3 +173,24 @@ def test_report_command_with_periods(tmp_path):
         r = run(*bad, "--force")
         assert r.exit_code == 2 and r.stderr.startswith("Error: "), bad
 
+
+
+def test_each_period_rates_count_that_periods_deliveries(daily):
+    out, df = daily
+    per_day = sum(postfix_scan_deliveries().values())  # files_covering puts them on every covered day
+    for label in ("2026-11-02", "2026-11-03"):
+        failures = int((df["time"].dt.strftime("%Y-%m-%d") == label).sum())
+        rate = 100 * failures / (failures + per_day)
+        page = (out / label / "index.html").read_text()
+        assert f"delivery attempts: {rate:.1f}% ({per_day} delivered)." in page, label
+
+
+def postfix_scan_deliveries():
+    from collections import Counter
+
+    from reportdata import postfix_scan
+
+    total = Counter()
+    for f in postfix_scan().files:
+        total.update(f.deliveries)
+    return total
