@@ -179,6 +179,17 @@ def report_cmd(
     paths: PathsArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for the report (created if missing).")] = Path(
         "logscan-report"),
+    period: Annotated[str | None, typer.Option("--period", help="One report per day, week (ISO, Monday to "
+                                               "Sunday) or month, in UTC, and an index.html linking them.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only failures from this date or date and time "
+                                              "on (UTC unless an offset is given), e.g. 2026-11-01.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only failures before this moment; a bare date "
+                                              "includes that day.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh (Simplified Chinese).")] = "en",
+    redact: Annotated[bool, typer.Option("--redact", help="Pseudonymize the local part of every address "
+                                         "(domains kept), in the pages and the exports.")] = False,
+    redact_ips: Annotated[bool, typer.Option("--redact-ips", help="Pseudonymize IP addresses too "
+                                             "(implies --redact).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report in --out.")] = False,
     fmt: FormatOpt = None,
     year: YearOpt = None,
@@ -187,25 +198,25 @@ def report_cmd(
     title: Annotated[str, typer.Option("--title", help="Report title.")] = "Mail delivery failures",
     quiet: QuietOpt = False,
 ) -> None:
-    """Write a self-contained HTML report (index.html) and the failure table (failures.parquet)."""
-    from logscan.reports.aggregate import summarize
-    from logscan.reports.html import render, write_report
+    """Write self-contained HTML reports (index.html; with --period one folder per period) and beside
+    each its failures (failures.parquet) and recurring problems (problems.csv, problems.json)."""
+    from logscan.reports.build import ReportOptions, build_reports, file_rows
+    from logscan.reports.periods import parse_when
 
     from .engine import load_categories
-    from .output import write_table
 
     def run():
-        index = out / "index.html"
-        if index.exists() and not force:
-            raise OutputError(f"{index} exists; not overwriting it", hint="pass --force, or choose another --out")
-        if out.exists() and not out.is_dir():
-            raise OutputError(f"{out} is not a folder", hint="choose another --out")
+        opts = ReportOptions(period=period, lang=lang, redact=redact, redact_ips=redact_ips, title=title,
+                             force=force, since=since and parse_when(since, "--since"),
+                             until=until and parse_when(until, "--until", end=True))
+        opts.check()
+        if (out / "index.html").exists() and not force:  # before a long scan
+            raise OutputError(f"{out / 'index.html'} exists; not overwriting it",
+                              hint="pass --force, or choose another --out")
         result = _scan(paths, fmt, year, tz, rules, quiet)
-        summary = summarize(result.table, load_categories())
-        html = render(summary, [f.as_dict() for f in result.files],
-                      [{"path": k.path, "reason": k.reason} for k in result.skipped], title)
-        path = write_report(html, out)
-        write_table(result.table, out / "failures.parquet", force=True)
+        path = build_reports(result.table, file_rows(result.files),
+                             [{"path": k.path, "reason": k.reason} for k in result.skipped], out, opts,
+                             load_categories())
         if not quiet:
             t = result.totals
             typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed.")

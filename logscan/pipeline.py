@@ -230,6 +230,7 @@ def _add_stats(into: FileStats, part: FileStats) -> None:
     room = UNPARSED_EXAMPLES - len(into.unparsed_examples)
     into.unparsed_examples.extend((n + offset, t) for n, t in part.unparsed_examples[:max(room, 0)])
     into.ignored_reasons.update(part.ignored_reasons)
+    into.deliveries.update(part.deliveries)
     into.read_error = into.read_error or part.read_error
     for t in (part.first_time, part.last_time):
         if t is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from logscan.timestamps import StampConverter
@@ -52,6 +53,9 @@ class FileStats:
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     # Failure-looking lines that were deliberately not made into rows, by stated reason.
     ignored_reasons: Counter = field(default_factory=Counter)
+    # Successful deliveries by (UTC day "YYYY-MM-DD", recipient domain, relay host): the
+    # denominator of failure rates. Only parsers of server logs (postfix, exim) count them.
+    deliveries: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +81,36 @@ class FileContext:
     stamps: StampConverter
     stats: FileStats
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # Deliveries as the parsers see them: (hour key, address, relay) -> count, and one stamp per
+    # hour key; fold_deliveries() turns them into FileStats.deliveries once per file.
+    raw_deliveries: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    stamp_of_hour: dict[str, str] = field(default_factory=dict)
+
+    def delivered(self, hour_key: str, stamp: str, recipient: str, relay: str) -> None:
+        """Count one successful delivery. `hour_key` is any prefix of the stamp that fixes its UTC
+        hour (for a fixed zone): stamps are converted once per distinct key, not per line, at
+        fold_deliveries(). Kept this small because it runs for most lines of a busy log."""
+        key = (hour_key, recipient, relay)
+        n = self.raw_deliveries.get(key)
+        if n is None:
+            self.raw_deliveries[key] = 1
+            self.stamp_of_hour.setdefault(hour_key, stamp)
+        else:
+            self.raw_deliveries[key] = n + 1
+
+    def fold_deliveries(self) -> None:
+        """Called by a parser's finish(): add the file's deliveries by (UTC day, domain, relay)."""
+        days: dict[str, str | None] = {}
+        for hour_key, stamp in self.stamp_of_hour.items():
+            t = self.stamps.convert(stamp)[0]
+            days[hour_key] = None if t is None else datetime.fromtimestamp(t / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
+        for (hour_key, recipient, relay), n in self.raw_deliveries.items():
+            day = days[hour_key]
+            if day is not None:
+                at = recipient.rfind("@")
+                self.stats.deliveries[(day, recipient[at + 1:].lower() if at >= 0 else "", relay)] += n
+        self.raw_deliveries.clear()
+        self.stamp_of_hour.clear()
 
     def unparsed(self, line_no: int, line: str) -> None:
         self.stats.unparsed += 1

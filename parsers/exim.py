@@ -99,6 +99,23 @@ HEADER_DUMP = re.compile(r"(?:Envelope-(?:from|to): |[A-Z* ] [\w-]{1,64}: )")
 DELIVERED = frozenset({"=> ", "-> ", ">> ", "*> "})
 
 
+def _count_delivery(line: str, end: int, ctx: FileContext, hour_key: str | None = None,
+                    stamp: str | None = None) -> None:
+    """A delivery ("=>", "->" additional address, ">>" cutthrough), counted for failure rates by
+    day, recipient domain and relay host. Real lines (sample_logs/exim/mainlog:4, Exim 4.96):
+    "2026-11-27 20:38:48 1xX2iW-00087F-1e => bob <bob@example.com> F=<> P=<> R=local_user ...";
+    remote ones carry " H=host [ip]:port" as in the failure lines (FIELD_HOST). `end` is where the
+    message id ends (the flag follows it); -1 when `line` starts with the flag."""
+    rest = line[end + 4:]
+    space = rest.find(" ")
+    addr = rest if space < 0 else rest[:space]
+    if space >= 0 and rest[space + 1:space + 2] == "<":
+        addr = rest[space + 2:rest.find(">", space)]
+    h = rest.find(" H=")
+    host = "" if h < 0 else rest[h + 3:rest.find(" ", h + 3)]
+    ctx.delivered(hour_key or line[:13], stamp or line[:19], addr, host)
+
+
 class EximState:
     """Message-id correlation for one scan, bounded in size."""
 
@@ -184,6 +201,9 @@ class EximParser:
                 hits += 1
         return hits / len(lines) if lines else 0.0
 
+    def finish(self, ctx: FileContext, state: EximState) -> None:
+        ctx.fold_deliveries()
+
     def new_state(self) -> EximState:
         return EximState()
 
@@ -235,6 +255,8 @@ class EximParser:
                 if end:
                     flag = line[end + 1:end + 4]
                     if flag in DELIVERED:
+                        if flag != "*> ":  # "*>": delivery suppressed by -N
+                            _count_delivery(line, end, ctx)
                         continue
                     if flag == "<= ":
                         state.remember(line[20:end], line[end + 1:])
@@ -316,7 +338,11 @@ class EximParser:
             if text.startswith(("event ", ". ", "\"")):
                 ctx.ignored("event or subject note for a message; its delivery line carries the outcome")
                 return True
-        if text.startswith("<= ") or text.startswith(("=> ", "-> ", ">> ", "*> ")) or text == "Completed":
+        if text.startswith(("=> ", "-> ", ">> ")):  # through syslog/journal, or with log_timezone
+            full = stamp if zone is None else f"{stamp.replace(' ', 'T')}{zone}"
+            _count_delivery(text, -1, ctx, full[:13] + full[19:], full)
+            return True
+        if text.startswith("<= ") or text.startswith("*> ") or text == "Completed":
             return True
         if text.startswith(("SMTP protocol synchronization error", "SMTP protocol error", "SMTP syntax error",
                             "SMTP call from ")) and ("dropped" in text or "error" in text[:40]):

@@ -1,7 +1,8 @@
 """The HTML report: one self-contained file (inline CSS, no scripts, no external URL).
 
 Jinja2 autoescapes every value; log-derived text (diagnostics, lines, addresses, file names) is
-never marked safe. Charts are plain HTML bars, so the file renders offline and in mail clients.
+never marked safe; only the chart's SVG (built by reports/chart.py from numbers) is. The page has
+no scripts and loads nothing, so it renders offline and in mail clients.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 from logscan import __version__
-from logscan.reports.aggregate import Summary
+from logscan.errors import OutputError
 
 
-def _env() -> jinja2.Environment:
+def _env(msg) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("logscan.reports", "templates"),
         autoescape=True,  # every template, whatever its extension
@@ -28,7 +29,22 @@ def _env() -> jinja2.Environment:
     env.filters["when"] = lambda t: "" if t is None else t.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["pct"] = lambda x: f"{100 * x:.1f}%"
     env.filters["codespans"] = codespans
+    env.filters["clip"] = clip
+    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc))
     return env
+
+
+def _with_titles(env: jinja2.Environment, categories: dict, lang: str) -> jinja2.Environment:
+    env.filters["title_of"] = lambda cid: categories[cid].text("title", lang) if cid in categories else cid
+    return env
+
+
+CLIP_CHARS = 1000  # a log line can be 64 KiB; the page shows this much of one (the exports hold all)
+
+
+def clip(text: str | None) -> str:
+    text = text or ""
+    return text if len(text) <= CLIP_CHARS else f"{text[:CLIP_CHARS]} [... {len(text) - CLIP_CHARS} more]"
 
 
 def codespans(text: str) -> Markup:
@@ -37,21 +53,32 @@ def codespans(text: str) -> Markup:
     return Markup(re.sub(r"`([^`\n]{1,300})`", r"<code>\1</code>", str(escape(text))))
 
 
-def render(summary: Summary, files: list[dict], skipped: list[dict], title: str) -> str:
-    return _env().get_template("report.html.j2").render(
-        s=summary,
-        files=files,
-        skipped=skipped,
-        title=title,
-        version=__version__,
-        generated=datetime.now(timezone.utc),
-    )
+def render_report(*, summary, period, ctx: dict, **values) -> str:
+    """One period's report. `ctx` holds files, skipped, opts, msg and categories."""
+    msg, opts = ctx["msg"], ctx["opts"]
+    title = msg(opts.title) if period.kind == "all" else f"{msg(opts.title)}: {period.label}"
+    env = _with_titles(_env(msg), ctx["categories"], opts.lang)
+    return env.get_template("report.html.j2").render(
+        s=summary, period=period, page_title=title, files=ctx["files"], skipped=ctx["skipped"], opts=opts,
+        categories=ctx["categories"], **values)
+
+
+def render_index(rows: list[dict], chart, ctx: dict, first, last, untimed: int = 0) -> str:
+    """The page linking every period's report, with a small table of their numbers."""
+    msg, opts = ctx["msg"], ctx["opts"]
+    env = _with_titles(_env(msg), ctx["categories"], opts.lang)
+    return env.get_template("index.html.j2").render(
+        rows=rows, chart=chart, first=first, last=last, untimed=untimed, page_title=msg(opts.title), files=ctx["files"],
+        skipped=ctx["skipped"], opts=opts, categories=ctx["categories"])
 
 
 def write_report(html: str, out_dir: Path, name: str = "index.html") -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
     tmp = path.with_name(f".{name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}", hint="check the folder's permissions and free space") from exc
     return path

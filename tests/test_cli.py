@@ -88,6 +88,7 @@ def test_report_is_self_contained(tmp_path):
     assert "What to fix first" in html and "Connection refused" in html
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html), "no external fetch"
     assert "<script" not in html
+    assert "fill: #e69f00" in html.lower()  # the chart has bars (the first category's colour)
     assert pq.read_table(tmp_path / "rep" / "failures.parquet").num_rows > 100
     assert run("report", SAMPLE_LOGS, "--out", tmp_path / "rep").exit_code == 4  # no silent overwrite
 
@@ -112,7 +113,8 @@ def test_log_text_is_inert_in_the_report(tmp_path):
     html = (tmp_path / "rep" / "index.html").read_text()
     for p in PAYLOADS:
         assert p not in html
-    assert "<script" not in html and "<img" not in html and "<svg" not in html
+    assert "<script" not in html and "<img" not in html
+    assert html.count("<svg") == html.count('<svg xmlns:xlink="http://www.w3.org/1999/xlink" role="img" class="chart"')
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

@@ -21,11 +21,15 @@ def test_split_scan_equals_single_pass(tmp_path, monkeypatch):
     big = "".join(_renumber(text, k) for k in range(8))
     log = tmp_path / "mail.log"
     log.write_text(big)
-    one = scan([str(log)], ScanOptions(workers=1)).table
+    single = scan([str(log)], ScanOptions(workers=1))
+    one = single.table
     monkeypatch.setattr(pipeline, "SPLIT_MIN_BYTES", 1000)
     monkeypatch.setattr(pipeline, "FLUSH_ROWS", 50)  # many batches per range
     # Rows a later range completes with earlier context come after that range's other rows.
-    split = scan([str(log)], ScanOptions(workers=3)).table.sort_by("line_no")
+    parallel = scan([str(log)], ScanOptions(workers=3))
+    split = parallel.table.sort_by("line_no")
+    assert parallel.files[0].deliveries == single.files[0].deliveries  # ranges' delivery counts add up
+    assert sum(single.files[0].deliveries.values()) == big.count("status=sent ")
     cols = [c for c in one.column_names]
     assert one.num_rows == split.num_rows > 100
     a, b = one.select(cols).to_pylist(), split.select(cols).to_pylist()

@@ -1,0 +1,220 @@
+"""The report builder: failure table + file statistics -> report folders.
+
+It takes a pyarrow Table (or a pandas frame) of classified failures and the per-file statistics,
+not a scan, so a fresh scan and a stored dataset feed it alike. Layout of --out:
+
+    no --period:   index.html  failures.parquet  problems.csv  problems.json
+    --period P:    index.html (one row per period, links)  and per period <label>/ with the four above
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from logscan import schema
+from logscan.engine import Category
+from logscan.errors import OutputError, UsageError
+from logscan.output import write_table
+from logscan.reports import html
+from logscan.reports.aggregate import DELIVERY_SOURCES, Summary, as_frame, summarize
+from logscan.reports.causes import leading_causes
+from logscan.reports.chart import category_chart
+from logscan.reports.compare import deltas, new_and_stopped
+from logscan.reports.i18n import LANGS, Messages
+from logscan.reports.periods import KINDS, Period, bucket, in_window, periods_between
+from logscan.reports.redact import Redactor
+
+DETAILED_PROBLEMS = 20  # in the page; the exports hold every problem
+
+
+@dataclass
+class ReportOptions:
+    period: str | None = None  # day, week, month; None: one report over everything
+    since: datetime | None = None
+    until: datetime | None = None
+    lang: str = "en"
+    redact: bool = False
+    redact_ips: bool = False
+    title: str = "Mail delivery failures"
+    force: bool = False
+
+    def check(self) -> None:
+        if self.period is not None and self.period not in KINDS:
+            raise UsageError(f"--period {self.period!r} is not one of {', '.join(KINDS)}")
+        if self.lang not in LANGS:
+            raise UsageError(f"--lang {self.lang!r} is not one of {', '.join(LANGS)}")
+        if self.since and self.until and self.since >= self.until:
+            raise UsageError("--since is not before --until", hint="swap them, or widen the window")
+        if self.redact_ips and not self.redact:
+            self.redact = True  # --redact-ips implies --redact: never IPs hidden and addresses shown
+
+
+def file_rows(stats: list[Any]) -> list[dict[str, Any]]:
+    """Per-file statistics as the builder takes them: FileStats.as_dict() plus the UTC times of the
+    first and last failure (for which periods the logs cover) and the successful deliveries
+    {(UTC day "YYYY-MM-DD", recipient domain, relay host): count} (Postfix and Exim count them)."""
+    rows = []
+    for f in stats:
+        row = {**f.as_dict(), "deliveries": dict(f.deliveries)}
+        for name in ("first_time", "last_time"):
+            us = getattr(f, name)
+            row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
+        rows.append(row)
+    return rows
+
+
+def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped: list[dict], out: Path,
+                  opts: ReportOptions, categories: dict[str, Category]) -> Path:
+    """Write the report(s) under `out`; returns the path of the page to open first (index.html)."""
+    opts.check()
+    _check_out(out, opts.force)
+    raw = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
+    untimed = int(raw["time"].isna().sum())  # no period can hold these: counted on the index
+    raw = raw.loc[in_window(pd.to_datetime(raw["time"], utc=True), opts.since, opts.until)].reset_index(drop=True)
+    deliveries = _deliveries(files)
+    if opts.redact:
+        redactor = Redactor(ips=opts.redact_ips)
+        raw = redactor.frame(raw)
+        files = [_redact_file(f, redactor) for f in files]
+        if deliveries is not None and opts.redact_ips:  # relay hosts can be IPs: same pseudonyms
+            deliveries["relay_host"] = deliveries["relay_host"].map(redactor.text)
+    df = as_frame(raw)
+    msg = Messages(opts.lang)
+    first, last = _coverage(df, files, opts)
+    ctx = {"files": files, "skipped": skipped, "opts": opts, "msg": msg, "categories": categories,
+           "deliveries": deliveries}
+    if opts.period is None:
+        now = datetime.now(timezone.utc)
+        period = Period("all", first or now, (last or now) + timedelta(microseconds=1))  # end exclusive
+        _write_period(raw, df, df.index, period, None, ctx, out, nav={})
+        return out / "index.html"
+
+    periods = periods_between(first, last, opts.period) if first is not None else []
+    starts = bucket(df["time"], opts.period)
+    positions = starts.groupby(starts).indices  # period start -> row positions (df has a RangeIndex)
+    rows, previous = [], None
+    for i, p in enumerate(periods):
+        index = pd.Index(positions.get(pd.Timestamp(p.start), []), dtype="int64")
+        nav = {"prev": periods[i - 1].label if i else None,
+               "next": periods[i + 1].label if i + 1 < len(periods) else None}
+        summary, new, stopped = _write_period(raw, df, index, p, previous, ctx, out / p.label, nav)
+        rows.append({"period": p, "totals": summary.totals,
+                     "deltas": deltas(summary.totals, previous.totals if previous else None),
+                     "top": summary.problems[0] if summary.problems else None, "new": len(new),
+                     "stopped": len(stopped)})
+        previous = summary
+    chart = category_chart(df["time"], df["category"], periods[0].start, periods[-1].end,
+                           unit=opts.period, other_label=msg("other")) if periods else None
+    page = html.render_index(rows, chart, ctx, first, last, untimed)
+    html.write_report(page, out)
+    return out / "index.html"
+
+
+def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: Period,
+                  previous: Summary | None, ctx: dict, folder: Path, nav: dict):
+    opts, categories, msg = ctx["opts"], ctx["categories"], ctx["msg"]
+    part = df.loc[index]
+    delivered = ctx["deliveries"]
+    if delivered is not None:
+        days = delivered["day"]
+        delivered = delivered[(days >= period.start.strftime("%Y-%m-%d")) & (days < period.end.strftime("%Y-%m-%d"))
+                              if period.kind != "all" else days.notna()]
+    summary = summarize(part, categories, opts.lang, delivered)
+    new, stopped = new_and_stopped(summary.problems, previous.problems if previous else None)
+    chart = category_chart(part["time"], part["category"], period.start, period.end,
+                           unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
+                           other_label=msg("other"))
+    page = html.render_report(
+        summary=summary, period=period, deltas=deltas(summary.totals, previous.totals if previous else None),
+        has_previous=previous is not None, new=new, stopped=stopped, causes=leading_causes(part, categories, opts.lang),
+        chart=chart, nav=nav, detailed=DETAILED_PROBLEMS, ctx=ctx,
+    )
+    html.write_report(page, folder)
+    write_table(_table(raw.loc[index]), folder / "failures.parquet", force=True)
+    export_problems(summary.problems, folder)
+    return summary, new, stopped
+
+
+def _table(raw: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(raw[list(schema.FIELD_NAMES)], schema=schema.plain_arrow_schema(),
+                                preserve_index=False)
+
+
+PROBLEM_FIELDS = ("rank", "status", "category", "title", "rule_id", "signature", "failures", "impact", "recipients",
+                  "domains", "clients", "first", "last", "days_active", "samples", "remediation")
+
+
+def export_problems(problems: list[dict[str, Any]], folder: Path) -> None:
+    """The recurring-problem table, every problem, as problems.csv and problems.json."""
+    records = []
+    for rank, p in enumerate(problems, 1):
+        r = {k: p.get(k, "") for k in PROBLEM_FIELDS if k != "rank"}
+        r = {"rank": rank, **r, "first": p["first"].isoformat(), "last": p["last"].isoformat(),
+             "samples": [f"{s['where']}: {s['line']}" for s in p["samples"]]}
+        records.append(r)
+    _atomic(folder / "problems.json", json.dumps(records, ensure_ascii=False, indent=1) + "\n")
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=PROBLEM_FIELDS)
+    w.writeheader()
+    for r in records:
+        w.writerow({**r, "samples": "\n".join(r["samples"]), "remediation": "\n".join(r["remediation"])})
+    _atomic(folder / "problems.csv", buf.getvalue())
+
+
+def _atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from exc
+
+
+def _check_out(out: Path, force: bool) -> None:
+    index = out / "index.html"
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is not a folder", hint="choose another --out")
+    if index.exists() and not force:
+        raise OutputError(f"{index} exists; not overwriting it", hint="pass --force, or choose another --out")
+
+
+def _coverage(df: pd.DataFrame, files: list[dict], opts: ReportOptions):
+    """First and last moment the logs cover, clipped to the window. The parsers record the times of
+    failures only (FileStats.first_time/last_time), so a quiet stretch before the first failure or
+    after the last one is not covered."""
+    times = [t for f in files for t in (f.get("first_time"), f.get("last_time")) if t is not None]
+    if not df.empty:
+        times += [df["time"].min().to_pydatetime(), df["time"].max().to_pydatetime()]
+    if not times:
+        return None, None
+    first, last = min(times), max(times)
+    if opts.since is not None:
+        first = max(first, opts.since)
+    if opts.until is not None:
+        last = min(last, opts.until - pd.Timedelta(microseconds=1))
+    return (first, last) if first <= last else (None, None)
+
+
+def _deliveries(files: list[dict]) -> pd.DataFrame | None:
+    """All files' delivery counts as one frame; None when no file recorded a delivery (no server
+    log, or statistics without counts): then no failure rate is shown rather than a made-up 100 %."""
+    rows = [(day, domain, relay, n) for f in files if f.get("format") in DELIVERY_SOURCES
+            for (day, domain, relay), n in f.get("deliveries", {}).items()]
+    if not rows:  # no server log, or one that recorded no delivery at all (or stats without counts)
+        return None
+    frame = pd.DataFrame(rows, columns=["day", "recipient_domain", "relay_host", "delivered"])
+    return frame.groupby(["day", "recipient_domain", "relay_host"], as_index=False)["delivered"].sum()
+
+
+def _redact_file(f: dict, redactor: Redactor) -> dict:
+    return {**f, "unparsed_examples": [{**u, "line": redactor.text(u["line"])} for u in f["unparsed_examples"]],
+            "deliveries": {}}  # counted above, before redaction

@@ -1,0 +1,145 @@
+"""Evidence for the four leading causes of mail not going out: configuration (wrong server name,
+port or TLS mode), authentication, network, and block lists / anti-spam filters.
+
+Each section lists the concrete things to look at: which of our IPs a block list names and where
+to ask for removal, which accounts fail to log in and from where, which clients talk the wrong
+port or TLS mode, which servers cannot be reached. Everything here is read from the failure table;
+nothing a log says is fetched or followed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import regex
+
+from logscan.engine import Category
+
+LEADING = ("config", "auth", "network", "reputation")  # category families, in this order
+ROWS = 15
+
+# Block list names and listed IPs, taken from the reply text only when the text names them.
+# Bounded repetitions and the `regex` timeout keep hostile text linear.
+_LIST_NAME = regex.compile(
+    r"(?:blocked using|listed (?:in|on|at|by)|found in|DNSLIST \()\s*(?P<name>[A-Za-z0-9][A-Za-z0-9.-]{0,100}[A-Za-z0-9])"
+    # Postfix postscreen/smtpd reject: "Client host rejected: blocked using mail.neko.example.org;"
+    #   (sisimai/diagnostics.jsonl:15); "Client host [..] blocked using zen.spamhaus.org"
+    #   (sample_logs/postfix, Spamhaus's own reply); Exim: "host is listed in rbl2.test.ex"
+    #   (corpora exim/rejectlog/4116:1), "DNSLIST (rbl.test.ex: ...)" (exim/rejectlog/0023:6).
+    r"|on our (?P<name>block list \(S\d{3,5}\))",
+    # Outlook.com: "part of their network is on our block list (S3150)" (sample_logs, Microsoft's reply).
+    regex.IGNORECASE,
+)
+_LISTED_IP = regex.compile(
+    r"(?:client host|messages from|from)\s*\[(?P<ip>[0-9a-fA-F.:]{3,45})\]"
+    r"|\[(?P<ip>[0-9a-fA-F.:]{3,45})\]>:\s*Client host rejected",
+    regex.IGNORECASE,
+)
+_URL = regex.compile(r"https?://[^\s<>\"';,)]{1,200}")
+
+# Where to ask for removal, for lists whose operators publish a lookup/delisting page (shown as
+# text, not links: the report references no URL at all).
+REMOVAL = (
+    ("spamhaus", "https://check.spamhaus.org/"),
+    ("barracuda", "https://www.barracudacentral.org/rbl/removal-request"),
+    ("spamcop", "https://www.spamcop.net/bl.shtml"),
+    ("uceprotect", "https://www.uceprotect.net/en/rblcheck.php"),
+    ("psbl", "https://psbl.org/"),
+    ("block list (s3", "https://sender.office.com/"),  # Outlook.com / Microsoft 365 S3140, S3150
+)
+
+
+def blocklist_of(diagnostic: str) -> tuple[str | None, str | None, str | None]:
+    """(list name, listed IP, URL the reply itself gives) from a reply text; None where absent."""
+    try:
+        name = _LIST_NAME.search(diagnostic, timeout=0.05)
+        ip = _LISTED_IP.search(diagnostic, timeout=0.05)
+        url = _URL.search(diagnostic, timeout=0.05)
+    except TimeoutError:
+        return None, None, None
+    return (name.group("name") if name else None, ip.group("ip") if ip else None,
+            url.group(0).rstrip(".") if url else None)  # a sentence's full stop is not part of the URL
+
+
+def removal_page(list_name: str | None) -> str | None:
+    low = (list_name or "").lower()
+    return next((page for key, page in REMOVAL if key in low), None)
+
+
+def _first_last(g: pd.DataFrame) -> dict[str, Any]:
+    return {"failures": len(g), "first": g["time"].min(), "last": g["time"].max(),
+            "example": g["where"].iloc[-1]}
+
+
+def _account(df: pd.DataFrame) -> pd.Series:
+    return df["sasl_username"].astype(object).fillna(df["sender"].where(df["sender"] != "<>")).fillna("")
+
+
+SERVERS = ("postfix", "exim")
+
+
+def _client(df: pd.DataFrame) -> pd.Series:
+    """Who was sending: the client a server log names; else, for a server's own deliveries, the
+    server and its host; for an application's log (msmtp, smtplib, ...), that log file."""
+    source = df["source"].astype(str)
+    ours = source + " on " + df["host"].astype(object).fillna("?").astype(str)
+    app = source + " (" + df["source_file"].astype(str) + ")"
+    return df["client"].astype(object).fillna(ours.where(source.isin(SERVERS), app))
+
+
+def _grouped(df: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for key, g in df.groupby(keys, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**{k: ("" if pd.isna(v) else v) for k, v in zip(keys, key, strict=True)}, **_first_last(g)})
+    return sorted(rows, key=lambda r: (-r["failures"], str(r[keys[0]])))[:ROWS]
+
+
+def leading_causes(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en") -> list[dict[str, Any]]:
+    """One section per leading family that has failures: its categories and its evidence tables."""
+    family = df["category"].map(lambda c: categories[c].family if c in categories else "other")
+    sections = []
+    for fam in LEADING:
+        part = df[family == fam].copy()
+        if part.empty:
+            continue
+        counts = part["category"].value_counts()
+        section = {
+            "family": fam,
+            "failures": len(part),
+            "categories": [{"category": c, "title": categories[c].text("title", lang) if c in categories else c,
+                            "failures": int(n)} for c, n in counts.items()],
+        }
+        part["client_label"] = _client(part)
+        part["relay_label"] = part["relay"].astype(object).fillna("")
+        if fam == "config":
+            section["clients"] = _grouped(part, ["category", "client_label", "relay_label", "smtp_stage"])
+        elif fam == "auth":
+            part["account"] = _account(part)
+            section["accounts"] = _grouped(part, ["account", "direction", "client_label", "relay_label", "category"])
+        elif fam == "network":
+            section["servers"] = _grouped(part, ["relay_label", "category", "client_label"])
+        else:
+            section["blocklists"] = blocklists(part)
+            section["filters"] = _grouped(part[part["category"] != "blocklisted"], ["category", "relay_label"])
+        sections.append(section)
+    return sections
+
+
+def blocklists(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Block list hits grouped by (list, listed IP, who refused us): list and IP only where the
+    reply text names them."""
+    hits = df[df["category"] == "blocklisted"]
+    if hits.empty:
+        return []
+    parsed = {d: blocklist_of(d) for d in hits["diagnostic"].dropna().unique()}
+    rows = []
+    found = hits["diagnostic"].map(lambda d: parsed.get(d, (None, None, None)))
+    hits = hits.assign(list_name=found.map(lambda x: x[0] or ""), listed_ip=found.map(lambda x: x[1] or ""),
+                       reply_url=found.map(lambda x: x[2] or ""),
+                       refused_by=hits["relay"].astype(object).fillna(hits["client"].astype(object)).fillna(""))
+    for (name, ip, by, direction), g in hits.groupby(["list_name", "listed_ip", "refused_by", "direction"], sort=False):
+        rows.append({"list": name, "ip": ip, "refused_by": by, "direction": direction,
+                     "reply_url": g["reply_url"].iloc[-1], "removal": removal_page(name), **_first_last(g)})
+    return sorted(rows, key=lambda r: -r["failures"])[:ROWS]
