@@ -235,6 +235,40 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of titles and re
 WHAT_TO_DO = {"en": "what to do:", "zh": "处理步骤："}
 
 
+class Direction(str, Enum):
+    auto = "auto"
+    outbound = "outbound"
+    inbound = "inbound"
+    local = "local"
+
+
+DirectionOpt = Annotated[Direction, typer.Option(
+    "--direction", help="Who refused: outbound (a reply our server or app got while sending), inbound (our "
+    "server refused a client), local (local delivery). auto: outbound, or inbound when only that reading "
+    "finds a cause. With --jsonl, for lines without a direction field.")]
+SourceOpt = Annotated[str | None, typer.Option(
+    "--source", help="The software that logged the text (exim, postfix, msmtp, phpmailer, smtplib, nodemailer, "
+    "javamail): some rules are for one program's texts. With --jsonl, for lines without a source field.",
+    show_default=False)]
+
+
+def _classify_as(engine, rec: dict[str, Any], direction: Direction, source: str | None):
+    """The verdict for rec and the direction it was read in. A record's own direction wins; auto tries
+    outbound (what a pasted reply usually is), then inbound when outbound finds nothing."""
+    if source and not rec.get("source"):
+        rec = dict(rec, source=source)
+    if rec.get("direction"):
+        return engine.classify(rec), rec["direction"]
+    if direction is not Direction.auto:
+        return engine.classify(dict(rec, direction=direction.value)), direction.value
+    v = engine.classify(dict(rec, direction="outbound"))
+    if v.category == "unknown":
+        inbound = engine.classify(dict(rec, direction="inbound"))
+        if inbound.category != "unknown":
+            return inbound, "inbound"
+    return v, "outbound"
+
+
 @app.command("classify")
 def classify_cmd(
     text: Annotated[str | None, typer.Argument(help="An SMTP reply or error text, e.g. \"550 5.1.1 User unknown\".",
@@ -242,8 +276,14 @@ def classify_cmd(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Read JSON lines on stdin instead of TEXT (see below).")] = False,
     rules: RulesOpt = None,
     lang: LangOpt = Lang.en,
+    direction: DirectionOpt = Direction.auto,
+    source: SourceOpt = None,
 ) -> None:
     """Explain one error text: category, rule, the evidence that matched, and what to do.
+
+    Some rules hold for one direction only (a receiving server's own fault is a reply we got, a
+    resource shortage is our server's) or for one program's texts (Exim's "Unrouteable address"):
+    --direction and --source say which; the direction used is printed.
 
     With --jsonl: read one JSON object per line on stdin, with the field `diagnostic` (the reply or
     error text) and optionally `smtp_code`, `enhanced_status`, `smtp_stage`, `relay_host`, `source`
@@ -260,13 +300,18 @@ def classify_cmd(
         if jsonl == (text is not None):
             raise UsageError("give either TEXT or --jsonl (JSON lines on stdin)",
                              hint="`logscan classify --help` describes both")
+        from logscan.parsers import REGISTRY
+
+        if source is not None and source not in REGISTRY:
+            raise UsageError(f"unknown --source {source!r}", hint="`logscan formats` lists the names")
         engine = Engine.load(list(rules or ()))
         if jsonl:
-            return _classify_jsonl(engine, getattr(sys.stdin, "buffer", sys.stdin), sys.stdout)
-        v = engine.classify(_record({"diagnostic": text}))
+            return _classify_jsonl(engine, getattr(sys.stdin, "buffer", sys.stdin), sys.stdout, direction, source)
+        v, used = _classify_as(engine, _record({"diagnostic": text}), direction, source)
         cat = engine.categories.get(v.category)
         typer.echo(f"category: {v.category} ({cat.text('title', lang.value) if cat else ''})")
         typer.echo(f"rule:     {v.rule_id or '-'}")
+        typer.echo(f"direction: {used}" + (" (auto)" if direction is Direction.auto else ""))
         typer.echo(f"evidence: {v.evidence}")
         if cat:
             typer.echo(WHAT_TO_DO[lang.value])
@@ -308,7 +353,7 @@ def _jsonl_problem(obj: Any) -> str | None:
     return None
 
 
-def _classify_jsonl(engine, infile, outfile) -> int:
+def _classify_jsonl(engine, infile, outfile, direction: Direction = Direction.auto, source: str | None = None) -> int:
     """Classify JSON lines from infile onto outfile; returns how many lines were bad."""
     bad = 0
     for n, raw in enumerate(infile, 1):
@@ -329,7 +374,7 @@ def _classify_jsonl(engine, infile, outfile) -> int:
             continue
         if isinstance(obj.get("smtp_code"), str):
             obj["smtp_code"] = int(obj["smtp_code"])
-        v = engine.classify(_record(obj))
+        v, _ = _classify_as(engine, _record(obj), direction, source)
         obj["category"], obj["rule_id"] = v.category, v.rule_id or None
         outfile.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return bad

@@ -377,10 +377,15 @@ class EximParser:
             c = CLIENT.search(text)
             self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", queue_id=mid, smtp_stage="RCPT TO",
                                  client_ip=c.group("ip") if c else None, diagnostic=text), line_no, line)
-        elif " closed by DROP in ACL" in text or " dropped by '" in text:
-            # smtp_in.c/acl.c: "SMTP connection from H closed by DROP in ACL", "H=.. dropped by 'connect' ACL: x"
-            c = CLIENT.search(text if text.startswith("H=") else "H=" + text[21:])
-            reason = text.split(" ACL: ", 1)[1] if " ACL: " in text else "connection dropped by an ACL"
+        elif " closed by DROP in ACL" in text:
+            # smtp_in.c smtp_handle_acl_fail() writes "H=... rejected <what>: <reason>" (log_reject_target)
+            # and only then "SMTP connection from ... closed by DROP in ACL": that rejected line is the
+            # failure with its reason; this one says the connection was closed after it.
+            ctx.ignored("connection closed by an ACL 'drop'; the rejected line before it is the failure")
+        elif " dropped by '" in text:
+            # acl.c: "H=.. dropped by 'connect' ACL: x"
+            c = CLIENT.search(text)
+            reason = text.split(" ACL: ", 1)[1] if " ACL: " in text else text
             self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", queue_id=mid, smtp_stage="connect",
                                  client_host=(c.group("name") or c.group("helo")) if c else None,
                                  client_ip=c.group("ip") if c else None, diagnostic=reason), line_no, line)
@@ -645,6 +650,11 @@ SAMPLES: tuple[Sample, ...] = (
            ignore="no delivery attempt (retry time not reached); the attempt that failed has its own line"),
     Sample(ref=f"{T}0014:1", ignore=""),
     # ---- fail2ban's Exim logs: plain, journal export and syslog with the stamp cut ----
+    Sample(ref=f"{F2B}:86", ignore="connection closed by an ACL 'drop'; the rejected line before it is the failure"),
+    Sample(ref=f"{F2B}:128", expect={"event": "rejected", "smtp_stage": "connect", "client_ip": "192.0.2.101",
+                                     "diagnostic": "Country is banned", "category": "blocklisted"}),
+    Sample(ref="fail2ban/exim-spam.log:12", expect={"event": "rejected", "smtp_stage": "end of DATA",
+                                                    "diagnostic": "Rejected", "category": "spam_detected"}),
     Sample(ref=f"{F2B}:3", expect={"event": "auth_failed", "client_ip": "24.106.174.74", "sasl_username": "brian",
                                    "client_host": "rrcs-24-106-174-74.se.biz.rr.com"}),
     Sample(ref=f"{F2B}:20", expect={"event": "auth_failed", "host": "mx1.fqdn.local", "client_ip": "192.0.2.37",

@@ -774,6 +774,9 @@ SAMPLES: tuple[Sample, ...] = (
                    "client_ip": "127.0.0.1",
                    "message_id": "ca10035e-2951-bfd5-ec7e-1a5773fce1cd@mail.sender.com",
                    "category": "recipient_unknown"}),
+    Sample(ref=f"{LM}15_milter-reject.log:4", expect={"event": "rejected", "direction": "inbound",
+                                                     "diagnostic": "4.7.1 Try again later", "category": "greylisted"}),
+    Sample(ref=f"{LM}20_rejected.log:5", expect={"event": "rejected", "category": "rate_limited"}),
     Sample(ref=f"{LM}18_expired.log:10", expect={
         "program": "postfix-239.58.50.50/smtp", "event": "deferred", "enhanced_status": "4.1.1",
         "smtp_code": 452, "smtp_stage": "RCPT TO", "category": "mailbox_full"}),

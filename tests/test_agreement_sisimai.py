@@ -13,8 +13,8 @@ import pytest
 
 from conftest import CORPORA, REPO
 
-AGREEMENT_FLOOR = 0.851  # agree / judged (281/330 measured), rounded down to 0.1%
-AGREEMENT_OR_REVIEWED_FLOOR = 0.924  # (agree + reviewed) / judged (305/330)
+AGREEMENT_FLOOR = 0.875  # agree / judged (289/330 measured), rounded down to 0.1%
+AGREEMENT_OR_REVIEWED_FLOOR = 0.957  # (agree + reviewed) / judged (316/330)
 
 
 def _tool():

@@ -130,6 +130,24 @@ def test_classify_and_rules_commands():
     assert "| `category` |" in run("schema").stdout
 
 
+def test_classify_reads_a_text_in_the_direction_given_or_inferred():
+    # OTH002 holds for replies we got (outbound): auto reads a pasted reply so.
+    r = run("classify", "451 4.3.0 Temporary server error. Please try again later")
+    assert "rule:     OTH002" in r.stdout and "direction: outbound (auto)" in r.stdout
+    assert "category: unknown" in run("classify", "--direction", "inbound",
+                                      "451 4.3.0 Temporary server error. Please try again later").stdout
+    # Exim's "Unrouteable address": a domain without route when sending, an unknown user when receiving.
+    assert "rule:     EXI012" in run("classify", "--source", "exim", "Unrouteable address").stdout
+    r = run("classify", "--source", "exim", "--direction", "inbound", "Unrouteable address")
+    assert "rule:     EXI013" in r.stdout and "direction: inbound" in r.stdout
+    assert run("classify", "--source", "sendmail", "x").exit_code == 2
+    assert run("classify", "--direction", "sideways", "x").exit_code == 2
+    lines = '{"diagnostic": "Unrouteable address", "source": "exim"}\n{"diagnostic": "Unrouteable address", "direction": "outbound"}\n'
+    out = [json.loads(x) for x in runner.invoke(app, ["classify", "--jsonl", "--direction", "inbound", "--source", "exim"],
+                                                input=lines).stdout.splitlines()]
+    assert [o["rule_id"] for o in out] == ["EXI013", "EXI012"]  # a line's own direction wins
+
+
 def test_every_command_has_help_and_is_documented():
     readme = (REPO / "README.md").read_text()
     commands = ["scan", "report", "classify", "rules list", "rules show", "rules test", "formats", "schema"]

@@ -15,14 +15,15 @@ from conftest import CORPORA, REPO
 
 pytestmark = pytest.mark.slow
 
-CEILINGS = {  # measured 2026-11-27 (before issue 5's rules: 0.0, 13.9, 57.1, 7.7, 0.0, 60.0, 63.8, 21.8 %)
+CEILINGS = {  # measured 2026-11-27 (before issue 5's rules: 0.0, 13.9, 57.1, 7.7, 0.0, 60.0, 63.8, 21.8 %;
+    # first pass: 0.0, 11.1, 14.3, 7.7, 0.0, 51.8, 52.6, 2.3 %)
     "fail2ban/postfix.log": 0.0,
-    "fail2ban/exim.log": 0.112,
-    "fail2ban/exim-spam.log": 0.143,
-    "lightmeter/individual_files": 0.077,
+    "fail2ban/exim.log": 0.0,
+    "fail2ban/exim-spam.log": 0.0,
+    "lightmeter/individual_files": 0.0,
     "lightmeter/complete": 0.0,
-    "exim/log (Exim test suite)": 0.518,
-    "exim/rejectlog (Exim test suite)": 0.526,
+    "exim/log (Exim test suite)": 0.514,
+    "exim/rejectlog (Exim test suite)": 0.509,
     "exim/paniclog (Exim test suite)": 0.023,
 }
 
