@@ -1,11 +1,14 @@
 """The command line. Library code never imports typer; this module maps its errors to exit codes.
 
 Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 3 no log found;
-4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples.
+4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples;
+7 the --store is locked by another run (nothing was done); 8 a `scan --fail-on` threshold was
+exceeded (the run itself completed and was stored); 9 the --store's state cannot be read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -16,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__, schema
-from .errors import LogscanError, OutputError
+from .errors import LogscanError, OutputError, UsageError
 from .pipeline import ScanOptions, ScanResult, file_sizes, scan
 
 app = typer.Typer(
@@ -88,11 +91,11 @@ RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stdout.")]
 
 
-def _scan(paths, fmt, year, tz, rules, quiet, sink=None) -> ScanResult:
+def _scan(paths, fmt, year, tz, rules, quiet, sink=None, **incremental) -> ScanResult:
     opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()))
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
-        return scan(paths, opts, sink=sink)
+        return scan(paths, opts, sink=sink, **incremental)
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -102,7 +105,8 @@ def _scan(paths, fmt, year, tz, rules, quiet, sink=None) -> ScanResult:
         def on_files(files, _skipped):
             bar.update(task, total=file_sizes(files))
 
-        return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files, sink=sink)
+        return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files, sink=sink,
+                    **incremental)
 
 
 def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
@@ -140,36 +144,100 @@ def scan_cmd(
     tz: TzOpt = None,
     rules: RulesOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many recurring problems the summary lists.")] = 10,
+    store: Annotated[Path | None, typer.Option("--store", help="Append the new failures to this Parquet store "
+                                               "(a folder, partitioned by day) and read only what is new since "
+                                               "the last run; rotated and compressed logs are recognised.")] = None,
+    keep: Annotated[str | None, typer.Option("--keep", help="With --store: drop days older than this, e.g. 90d "
+                                             "or 12w.")] = None,
+    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", metavar="CATEGORY[=N]", help="Exit with "
+                                                      "status 8 when this run's new failures in CATEGORY (a "
+                                                      "category id or a family such as auth) exceed N (default "
+                                                      "0). Repeatable.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Read mail logs and list every send failure with its root cause.
 
     Without --output, prints a summary: failures by root cause, the top recurring problems, and
-    lines read / failures / ignored / unparsed per file.
+    lines read / failures / ignored / unparsed per file. With --store, only lines new since the
+    last run are read, and the summary is about them.
+
+    Exit status: 0 done; 2 bad usage; 3 no log found; 4 --output not written; 7 --store locked by
+    another run; 8 a --fail-on threshold exceeded; 9 the --store's state is unreadable.
     """
     from .output import TableWriter
 
     def run():
+        from .engine import load_categories
+        from .thresholds import CategoryCounter, ThresholdExceeded, exceeded, parse_thresholds
+
+        thresholds = parse_thresholds(fail_on or [], load_categories())
+        keep_days = None
+        if keep is not None:
+            if store is None:
+                raise UsageError("--keep needs --store", hint="add --store DIR")
+            from .store import parse_keep
+
+            keep_days = parse_keep(keep)
+        sinks = []
+        counter = CategoryCounter()
+        if thresholds:
+            sinks.append(counter.add)
+        tally = None
         if output is None:
             # The summary counts batches as they stream past: memory stays flat here too.
             from logscan.reports.aggregate import Tally
 
             tally = Tally()
-            result = _scan(paths, fmt, year, tz, rules, quiet, sink=tally.add)
-        else:
-            # Failures stream to the file batch by batch: memory stays flat however many there are.
-            with TableWriter(output, force) as writer:  # checks the name before a long scan
-                result = _scan(paths, fmt, year, tz, rules, quiet, sink=writer.write)
-            if not quiet:
-                typer.echo(f"Wrote {writer.rows} failures to {output}")
-        if not quiet and output is None:
+            sinks.append(tally.add)
+        with contextlib.ExitStack() as stack:
+            writer = None
+            if output is not None:
+                # Failures stream to the file batch by batch: memory stays flat however many there are.
+                writer = stack.enter_context(TableWriter(output, force))  # checks the name before a long scan
+                sinks.append(writer.write)
+            if store is None:
+                result = _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out(sinks))
+                stored = None
+            else:
+                from .store import scan_into
+
+                def scan_fn(sink, **incremental):
+                    return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), **incremental)
+
+                result, stored = scan_into(store, scan_fn, keep_days)
+        if not quiet and writer is not None:
+            typer.echo(f"Wrote {writer.rows} failures to {output}")
+        if not quiet and tally is not None:
             _print_summary(result, tally, top)
         elif not quiet:
             t = result.totals
             typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "
                        f"{t['unparsed']} unparsed.")
+        if stored is not None and not quiet:
+            _print_store_summary(store, stored)
+        problems = exceeded(thresholds, counter.counts)
+        if problems:
+            raise ThresholdExceeded("; ".join(problems), hint=None)
 
     _run(run)
+
+
+def _fan_out(sinks):
+    def sink(table):
+        for s in sinks:
+            s(table)
+
+    return sink
+
+
+def _print_store_summary(store: Path, stored: dict) -> None:
+    echo = typer.echo
+    echo(f"\nStore {store}: {stored['stored']} new failures stored (run {stored['runs']}); "
+         f"{stored['unchanged']} file(s) unchanged since the last run.")
+    for path in stored["restarted"]:
+        echo(f"  {path} was truncated or rewritten: read again from the start")
+    if stored["dropped_files"]:
+        echo(f"  --keep: dropped {stored['dropped_files']} data file(s) of older days")
 
 
 @app.command("report")

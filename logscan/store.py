@@ -1,0 +1,586 @@
+"""The failure store: a day-partitioned Parquet dataset that periodic runs append to, exactly once.
+
+Layout of a store folder DIR (readable as is: `pandas.read_parquet(DIR)`, `pyarrow.dataset`,
+DuckDB `read_parquet('DIR/**/*.parquet', hive_partitioning = true)`):
+
+    DIR/day=2026-11-27/part-<run>-<n>.parquet     failures, by the UTC day of `time`
+    DIR/day=__HIVE_DEFAULT_PARTITION__/...        failures without a time
+    DIR/_logscan/state.json                       the committed state (below)
+    DIR/_logscan/parsers-<run>.json.gz            correlation state carried between runs
+    DIR/_logscan/staging/<run>/...                files of a run not committed yet
+    DIR/_logscan/lock                             held (fcntl) by the run using the store
+
+Readers skip `_logscan` (names starting with "_" are not data for pyarrow, pandas or Spark).
+
+Per log file the state keeps a fingerprint (SHA-256 of its first bytes, decompressed), the offset
+and line number reached, and its size, device, inode and modification time. A file whose inode,
+size and mtime are unchanged is not even opened; any other file is recognised by its fingerprint
+wherever it now lives (logrotate's rename to mail.log.1 or mail.log-20261127, compression to
+mail.log.2.gz, copytruncate's copy) and read from the saved offset, so the lines written to it
+between the last run and the rotation are read once. A file no fingerprint matches (new,
+truncated, replaced) is read from the start. Only complete lines of a plain file are consumed;
+a compressed file cannot grow, so its last line is read even without a newline.
+
+A run is one transaction. Its failures are written under unique names in staging; then one
+atomic rename of state.json commits the new file offsets, the parsers' state and the list of
+data files together with the renames that move the staged files into place (a redo log). The
+renames are replayed by the next run if it was killed after the commit, and everything that no
+committed state lists is deleted: a run killed at any point leaves no duplicate and no gap.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from logscan.parsers import REGISTRY
+from logscan.parsers.base import FileStats
+
+from . import schema
+from .discover import LogFile
+from .errors import LogscanError, UsageError
+from .pipeline import Resume
+from .reading import compression_of, open_log
+
+META = "_logscan"
+STATE_VERSION = 1
+FINGERPRINT_BYTES = 1024
+NULL_DAY = "__HIVE_DEFAULT_PARTITION__"  # how Hive (and pyarrow) name the partition of nulls
+PART_FILE = re.compile(r"part-[0-9a-f-]+\.parquet")
+# A file the given paths no longer reach is remembered this long (its rows stay; only the
+# bookkeeping goes): the same content showing up again later is then not read twice.
+FORGET_UNSEEN_DAYS = 90
+# Correlation entries carried to the next run, per mapping (the newest are kept): messages still
+# in the queue at the end of a run. The parsers bound their own tables too (200 000 ids).
+MAX_CARRIED = 50_000
+MAX_PARSER_STATE_BYTES = 256 << 20
+
+
+class StoreBusyError(LogscanError):
+    """Another run holds the store's lock."""
+
+    exit_code = 7
+
+
+class StoreDamagedError(LogscanError):
+    """The store's state cannot be read."""
+
+    exit_code = 9
+
+
+def _crash_point(name: str) -> None:
+    """Test hook: LOGSCAN_TEST_KILL_AT=<name> kills this process here with SIGKILL, as a power cut
+    or the OOM killer would (tests/test_store_crash.py)."""
+    if os.environ.get("LOGSCAN_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- per-file bookkeeping ------------------------------------------------------------------------
+
+@dataclass
+class Tracked:
+    """What the store knows about one log file's content, wherever it lives now."""
+
+    fp_len: int  # the fingerprint covers this many first (decompressed) bytes
+    fp: str
+    path: str
+    format: str
+    dev: int
+    inode: int
+    size: int
+    mtime_ns: int
+    offset: int  # decompressed bytes consumed
+    line_no: int  # number of the next line
+    lines: int = 0  # totals over all runs, for reports
+    failures: int = 0
+    ignored: int = 0
+    unparsed: int = 0
+    first_time: int | None = None
+    last_time: int | None = None
+    read_error: str | None = None
+    last_seen: float = 0.0  # epoch seconds
+
+    def stats(self) -> dict[str, Any]:
+        keys = ("path", "format", "lines", "failures", "ignored", "unparsed", "read_error", "first_time",
+                "last_time", "offset")
+        return {k: getattr(self, k) for k in keys}
+
+
+_TRACKED_TYPES = {f.name: f.type for f in fields(Tracked)}
+
+
+def _tracked_from(d: Any) -> Tracked:
+    if not isinstance(d, dict) or not set(d) <= set(_TRACKED_TYPES):
+        raise ValueError(f"not a file entry: {str(d)[:200]}")
+    t = Tracked(**d)
+    for name in ("fp_len", "dev", "inode", "size", "mtime_ns", "offset", "line_no"):
+        if not isinstance(getattr(t, name), int) or getattr(t, name) < 0:
+            raise ValueError(f"file entry {name} is not a count: {getattr(t, name)!r}")
+    if not (isinstance(t.fp, str) and isinstance(t.path, str) and t.format in REGISTRY):
+        raise ValueError(f"file entry is malformed: {str(d)[:200]}")
+    return t
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _head(path: Path) -> bytes:
+    with open_log(path) as fh:
+        return fh.read(FINGERPRINT_BYTES)
+
+
+class Planner:
+    """Decides, file by file, where a run picks each log up (pipeline.scan's `resume`), and
+    afterwards turns the run's file stats into the new per-file state."""
+
+    def __init__(self, tracked: list[Tracked], on_first_read) -> None:
+        self.tracked = tracked
+        self.claimed: set[int] = set()  # indexes into tracked
+        # path -> (entry index or None, head bytes or None when not read, stat, resume)
+        self.plan: dict[str, tuple[int | None, bytes | None, os.stat_result, Resume | None]] = {}
+        self.restarted: list[str] = []  # files whose saved offset no longer fits: read again from 0
+        self._on_first_read = on_first_read
+
+    def _claim(self, want) -> int | None:
+        for i, t in enumerate(self.tracked):
+            if i not in self.claimed and want(t):
+                self.claimed.add(i)
+                return i
+        return None
+
+    def resume(self, log: LogFile) -> Resume | None:
+        path = log.path
+        st = path.stat()
+        same = self._claim(lambda t: (t.dev, t.inode, t.size, t.mtime_ns) == (st.st_dev, st.st_ino, st.st_size,
+                                                                              st.st_mtime_ns))
+        if same is not None:  # not touched since it was read (maybe renamed): nothing new
+            self.plan[str(path)] = (same, None, st, None)
+            return None
+        head = _head(path)
+        if not head:
+            self.plan[str(path)] = (None, head, st, None)
+            return None
+
+        def matches(t: Tracked) -> bool:
+            return t.fp_len <= len(head) and _digest(head[:t.fp_len]) == t.fp
+
+        found = self._claim(lambda t: matches(t) and (t.dev, t.inode) == (st.st_dev, st.st_ino))
+        if found is None:
+            found = self._claim(matches)
+        start = Resume()
+        if found is not None:
+            t = self.tracked[found]
+            if compression_of(path) is None and st.st_size < t.offset:
+                self.restarted.append(str(path))  # shorter than what was read: truncated and rewritten
+                found = None
+            else:
+                start = Resume(t.offset, t.line_no)
+        elif any((t.path, t.dev, t.inode) == (str(path), st.st_dev, st.st_ino) for t in self.tracked):
+            self.restarted.append(str(path))  # same file, other content: truncated (copytruncate)
+        self.plan[str(path)] = (found, head, st, start)
+        self._on_first_read()
+        return start
+
+    def new_state(self, files: list[FileStats], now: float) -> list[Tracked]:
+        by_path = {f.path: f for f in files}
+        out: list[Tracked] = []
+        for path, (idx, head, st, start) in self.plan.items():
+            old = self.tracked[idx] if idx is not None else None
+            f = by_path.get(path)
+            if f is None:  # unchanged (or empty): keep what we knew, under its current name
+                if old is not None:
+                    old.path, old.last_seen = path, now
+                    out.append(old)
+                continue
+            t = old if old is not None else Tracked(0, "", path, f.format, 0, 0, 0, 0, 0, 1)
+            t.fp_len, t.fp = len(head), _digest(head)
+            t.path, t.format, t.dev, t.inode, t.size, t.mtime_ns = path, f.format, st.st_dev, st.st_ino, \
+                st.st_size, st.st_mtime_ns
+            t.offset, t.line_no = f.end_offset, start.line_no + f.lines
+            t.lines += f.lines
+            t.failures += f.failures
+            t.ignored += f.ignored
+            t.unparsed += f.unparsed
+            t.read_error = f.read_error
+            for v in (f.first_time, f.last_time):
+                if v is not None:
+                    t.first_time = v if t.first_time is None else min(t.first_time, v)
+                    t.last_time = v if t.last_time is None else max(t.last_time, v)
+            t.last_seen = now
+            out.append(t)
+        forget_before = now - FORGET_UNSEEN_DAYS * 86400
+        out.extend(t for i, t in enumerate(self.tracked) if i not in self.claimed and t.last_seen >= forget_before)
+        return out
+
+
+# --- parsers' correlation state ------------------------------------------------------------------
+
+def _is_plain(value: Any, depth: int) -> bool:
+    """JSON scalars, or dicts of them (nested at most `depth` deep), keyed by strings."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    return depth > 0 and isinstance(value, dict) and all(
+        isinstance(k, str) and _is_plain(v, depth - 1) for k, v in value.items())
+
+
+def dump_parser_states(states: dict[str, Any]) -> dict[str, Any]:
+    """The part of each parser's state worth carrying (its class's PERSISTED mappings), newest
+    MAX_CARRIED entries of each."""
+    out: dict[str, Any] = {}
+    for fmt, state in states.items():
+        names = getattr(state, "PERSISTED", ())
+        if names:
+            out[fmt] = {n: dict(list(getattr(state, n).items())[-MAX_CARRIED:]) for n in names}
+    return out
+
+
+def load_parser_states(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError("parser state is not an object")
+    states: dict[str, Any] = {}
+    for fmt, saved in data.items():
+        if fmt not in REGISTRY or not isinstance(saved, dict):
+            raise ValueError(f"parser state for unknown format {fmt!r}")
+        state = REGISTRY[fmt].new_state()
+        for name in getattr(state, "PERSISTED", ()):
+            mapping = saved.get(name, {})
+            if not (isinstance(mapping, dict) and all(_is_plain(v, 3) for v in mapping.values())):
+                raise ValueError(f"parser state {fmt}.{name} is malformed")
+            setattr(state, name, dict(mapping))
+        states[fmt] = state
+    return states
+
+
+# --- writing failures, partitioned by day --------------------------------------------------------
+
+class DayWriter:
+    """Writes classified failure tables into staging/<run>/day=YYYY-MM-DD/part-<run>-0.parquet."""
+
+    def __init__(self, staging: Path, run: str) -> None:
+        self.staging, self.run = staging, run
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        table = table.cast(schema.arrow_schema())
+        days = pc.strftime(table.column("time"), format="%Y-%m-%d").fill_null(NULL_DAY)
+        for day in pc.unique(days).to_pylist():
+            part = table.filter(pc.equal(days, day))
+            w = self.writers.get(day)
+            if w is None:
+                folder = self.staging / f"day={day}"
+                folder.mkdir(parents=True, exist_ok=True)
+                w = self.writers[day] = pq.ParquetWriter(folder / f"part-{self.run}-0.parquet", table.schema,
+                                                         compression="zstd")
+            w.write_table(part)
+            self.rows += part.num_rows
+
+    def close(self) -> list[str]:
+        """Close and fsync every file; their paths relative to the staging folder."""
+        names = []
+        for day, w in self.writers.items():
+            w.close()
+            name = f"day={day}/part-{self.run}-0.parquet"
+            _fsync_file(self.staging / name)
+            names.append(name)
+        return names
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync_file(path)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+@dataclass
+class State:
+    files: list[Tracked] = field(default_factory=list)
+    data_files: list[str] = field(default_factory=list)  # relative to the store root
+    moves: dict[str, str] = field(default_factory=dict)  # staged (relative to META) -> data file
+    parser_state: str | None = None  # file name in META
+    runs: int = 0
+
+    def as_json(self) -> bytes:
+        d = {"version": STATE_VERSION, "runs": self.runs, "files": [asdict(t) for t in self.files],
+             "data_files": self.data_files, "moves": self.moves, "parser_state": self.parser_state}
+        return json.dumps(d, indent=1).encode()
+
+
+def _parse_state(raw: bytes) -> State:
+    d = json.loads(raw)
+    if not isinstance(d, dict) or d.get("version") != STATE_VERSION:
+        raise ValueError(f"unknown state version {d.get('version') if isinstance(d, dict) else d!r}")
+    data_files, moves, ps = d.get("data_files", []), d.get("moves", {}), d.get("parser_state")
+    safe = [x for x in data_files if isinstance(x, str) and _safe_rel(x)]
+    if len(safe) != len(data_files) or not isinstance(moves, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and _safe_rel(k) and _safe_rel(v) for k, v in moves.items()):
+        raise ValueError("data file list is malformed")
+    if ps is not None and not (isinstance(ps, str) and re.fullmatch(r"parsers-[0-9a-f-]+\.json\.gz", ps)):
+        raise ValueError("parser state name is malformed")
+    return State([_tracked_from(t) for t in d.get("files", [])], data_files, moves, ps, int(d.get("runs", 0)))
+
+
+def _safe_rel(p: str) -> bool:
+    """A path inside the store: relative, no "..": a hand-edited state cannot make a run touch
+    files elsewhere."""
+    parts = Path(p).parts
+    return bool(parts) and not Path(p).is_absolute() and ".." not in parts
+
+
+class Store:
+    """One store folder, locked for the lifetime of the object (use it as a context manager)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.meta = root / META
+        self._lock_fh = None
+
+    def __enter__(self) -> Store:
+        if self.root.exists() and not self.root.is_dir():
+            raise UsageError(f"{self.root} is not a folder", hint="give --store a folder (created if missing)")
+        try:
+            self.meta.mkdir(parents=True, exist_ok=True)
+            self._lock_fh = open(self.meta / "lock", "a+")
+        except OSError as exc:
+            raise StoreDamagedError(f"cannot use the store {self.root}: {exc}",
+                                    hint="check the folder's permissions") from exc
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_fh.close()
+            raise StoreBusyError(f"another logscan run is using the store {self.root}",
+                                 hint="wait for it to finish (a cron job may overlap: space the runs out, "
+                                      "or wrap them in flock -n)") from None
+        self.state = self._load()
+        self._recover()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()  # releases the lock
+            self._lock_fh = None
+
+    # --- state and recovery ----------------------------------------------------------------------
+    def _load(self) -> State:
+        path = self.meta / "state.json"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return State()
+        try:
+            return _parse_state(raw)
+        except (ValueError, TypeError) as exc:
+            raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
+                                    hint="restore it from a backup, or move the store aside and start a new "
+                                         "one (the next run then reads the logs from the start)") from None
+
+    def _recover(self) -> None:
+        """Finish the renames of a committed run that was killed, and delete what no committed
+        state lists: files of killed runs, dropped partitions, replaced parser state."""
+        self._apply_moves(self.state.moves)
+        listed = set(self.state.data_files)
+        for folder in self.root.glob("day=*"):
+            for f in folder.iterdir():
+                if PART_FILE.fullmatch(f.name) and f"{folder.name}/{f.name}" not in listed:
+                    f.unlink()
+            _rmdir_if_empty(folder)
+        shutil.rmtree(self.meta / "staging", ignore_errors=True)
+        for f in self.meta.iterdir():
+            if f.name.endswith(".tmp") or (f.name.startswith("parsers-") and f.name != self.state.parser_state):
+                f.unlink()
+
+    def _apply_moves(self, moves: dict[str, str]) -> None:
+        for staged, final in moves.items():
+            src, dst = self.meta / staged, self.root / final
+            if src.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+                _fsync_dir(dst.parent)
+
+    def parser_states(self) -> dict[str, Any]:
+        if self.state.parser_state is None:
+            return {}
+        path = self.meta / self.state.parser_state
+        try:
+            if path.stat().st_size > MAX_PARSER_STATE_BYTES:
+                raise ValueError("too large")
+            with gzip.open(path, "rb") as fh:
+                return load_parser_states(json.loads(fh.read(MAX_PARSER_STATE_BYTES * 8)))
+        except (OSError, ValueError, EOFError) as exc:
+            raise StoreDamagedError(f"the correlation state {path} cannot be read: {exc}",
+                                    hint="delete it and edit parser_state to null in state.json to go on "
+                                         "without it (failures may then miss their sender or client)") from None
+
+    # --- one run ---------------------------------------------------------------------------------
+    def begin(self) -> tuple[str, DayWriter]:
+        run = f"{self.state.runs + 1:06d}-{uuid.uuid4().hex[:12]}"
+        staging = self.meta / "staging" / run
+        staging.mkdir(parents=True)
+        return run, DayWriter(staging, run)
+
+    def commit(self, run: str, writer: DayWriter, files: list[Tracked], parser_states: dict[str, Any] | None,
+               keep_days: int | None = None, today: datetime | None = None) -> list[str]:
+        """Make a run's rows and file state durable together; returns the data files dropped by keep_days.
+        parser_states None: unchanged (nothing was parsed)."""
+        staged = writer.close()
+        moves = {f"staging/{run}/{name}": name for name in staged}
+        new = State(files, self.state.data_files + list(moves.values()), moves, self.state.parser_state,
+                    self.state.runs + 1)
+        if parser_states is not None:
+            new.parser_state = f"parsers-{run}.json.gz"
+            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
+            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+        dropped: list[str] = []
+        if keep_days is not None:
+            cutoff = ((today or datetime.now(timezone.utc)) - timedelta(days=keep_days)).strftime("%Y-%m-%d")
+            dropped = [f for f in new.data_files if _day_of(f) != NULL_DAY and _day_of(f) < cutoff]
+            new.data_files = [f for f in new.data_files if f not in set(dropped)]
+            new.moves = {k: v for k, v in new.moves.items() if v not in set(dropped)}
+        _crash_point("before-commit")
+        _write_atomic(self.meta / "state.json", new.as_json())  # the commit
+        _crash_point("after-commit")
+        old_parser_state = self.state.parser_state
+        self.state = new
+        self._apply_moves(new.moves)
+        _crash_point("after-moves")
+        shutil.rmtree(self.meta / "staging" / run, ignore_errors=True)
+        if old_parser_state and old_parser_state != new.parser_state:
+            (self.meta / old_parser_state).unlink(missing_ok=True)
+        for f in dropped:
+            (self.root / f).unlink(missing_ok=True)
+            _rmdir_if_empty((self.root / f).parent)
+        return dropped
+
+
+def _day_of(rel: str) -> str:
+    return Path(rel).parts[0].removeprefix("day=")
+
+
+def _rmdir_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def parse_keep(text: str) -> int:
+    """"90d", "12w" or "90" -> days."""
+    m = re.fullmatch(r"\s*(\d{1,5})\s*([dw]?)\s*", text)
+    if not m or int(m.group(1)) == 0:
+        raise UsageError(f"cannot read --keep {text!r}", hint="give a number of days or weeks, e.g. 90d or 12w")
+    return int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+
+
+# --- reading the store ---------------------------------------------------------------------------
+
+@dataclass
+class StoredFailures:
+    table: pa.Table  # the stored failures (columns of every logscan version that wrote them)
+    files: list[dict[str, Any]]  # per log file: path, format, lines, failures, ignored, unparsed, ...
+    runs: int
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    return t.value_type if pa.types.is_dictionary(t) else t
+
+
+def _day_range(since: datetime | None, until: datetime | None) -> tuple[str, str]:
+    lo = since.astimezone(timezone.utc).strftime("%Y-%m-%d") if since else ""
+    hi = until.astimezone(timezone.utc).strftime("%Y-%m-%d") if until else "9999"
+    return lo, hi
+
+
+def _files_in(data_files: list[str], since: datetime | None, until: datetime | None) -> Iterator[str]:
+    lo, hi = _day_range(since, until)
+    for rel in data_files:
+        day = _day_of(rel)
+        if day == NULL_DAY or lo <= day <= hi:  # rows without a time are kept and filtered below
+            yield rel
+
+
+def read_failures(root: Path, since: datetime | None = None, until: datetime | None = None) -> StoredFailures:
+    """The stored failures with since <= time < until (timezone-aware datetimes; None: no bound)
+    as one Arrow table, plus the per-file statistics. Files written by another logscan version
+    may have more or fewer columns: the table has all of them, missing values null. Reads only
+    what the committed state lists, so a run in progress is not seen half-written."""
+    store = Store(root)
+    state = store._load() if (root / META / "state.json").exists() else None
+    if state is None:
+        raise UsageError(f"{root} is not a logscan store", hint="create one with `logscan scan LOGS --store DIR`")
+    tables = []
+    for rel in _files_in(state.data_files, since, until):
+        path = root / rel
+        if not path.exists():  # committed, not moved yet (the run is finishing): read it where it is
+            path = next((store.meta / s for s, f in state.moves.items() if f == rel), path)
+        t = pq.read_table(path)
+        tables.append(t.cast(pa.schema([pa.field(f.name, _plain_type(f.type)) for f in t.schema])))
+    own = schema.plain_arrow_schema()
+    table = pa.concat_tables([own.empty_table(), *tables], promote_options="permissive")
+    if since is not None or until is not None:
+        mask = pc.is_valid(table.column("time"))
+        if since is not None:
+            mask = pc.and_(mask, pc.greater_equal(table.column("time"), pa.scalar(since, own.field("time").type)))
+        if until is not None:
+            mask = pc.and_(mask, pc.less(table.column("time"), pa.scalar(until, own.field("time").type)))
+        table = table.filter(mask)
+    return StoredFailures(table, [t.stats() for t in state.files], state.runs)
+
+
+def scan_into(root: Path, scan_fn, keep_days: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """One incremental run: scan_fn(sink=, resume=, states=) is pipeline.scan with the user's
+    options; its failures go to the store. Returns the scan result and what the run did."""
+    with Store(root) as store:
+        run, writer = store.begin()
+        states: dict[str, Any] = {}
+        loaded: list[bool] = []
+
+        def first_read() -> None:  # the correlation state is loaded only when a file has news
+            if not loaded:
+                states.update(store.parser_states())
+                loaded.append(True)
+
+        planner = Planner(store.state.files, first_read)
+        result = scan_fn(sink=writer.write, resume=planner.resume, states=states)
+        _crash_point("after-scan")
+        files = planner.new_state(result.files, time.time())
+        dropped = store.commit(run, writer, files, states if loaded else None, keep_days)
+        return result, {"stored": writer.rows, "unchanged": len(planner.plan) - len(result.files),
+                        "restarted": planner.restarted, "dropped_files": len(dropped), "runs": store.state.runs}

@@ -1,0 +1,273 @@
+"""The store across many runs over a log that grows and is rotated: after every run it holds
+exactly the failures of one scan over every complete line written so far, each once."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from logrotate_sim import LogDir, timeline
+from typer.testing import CliRunner
+
+from logscan.cli import app
+from logscan.pipeline import ScanOptions, scan
+from logscan.store import Store, read_failures
+
+runner = CliRunner()
+# Provenance differs by design between an incremental run and one scan of the whole timeline.
+PROVENANCE = {"source_file", "line_no"}
+
+
+def run_store(store: Path, *paths, extra=()):
+    r = runner.invoke(app, ["scan", *map(str, paths), "--store", str(store), "--quiet", *extra])
+    return r
+
+
+def rows_key(table: pa.Table) -> Counter:
+    cols = [c for c in table.column_names if c not in PROVENANCE and c != "day"]
+    return Counter(zip(*[table.column(c).to_pylist() for c in cols], strict=True))
+
+
+def expected(tmp: Path, lines: list[bytes]) -> Counter:
+    """The failures of one scan over these lines as a single file."""
+    one = tmp / "oracle" / "all.log"
+    one.parent.mkdir(exist_ok=True)
+    one.write_bytes(b"".join(lines))
+    return rows_key(scan([str(one)], ScanOptions(workers=1)).table)
+
+
+def stored(store: Path) -> Counter:
+    return rows_key(read_failures(store).table)
+
+
+@pytest.fixture
+def lines():
+    return timeline()
+
+
+def check(tmp_path, store, log, lines, r):
+    assert r.exit_code == 0, r.output
+    got, want = stored(store), expected(tmp_path, lines[:log.written])
+    assert sum(want.values()) > 0
+    assert got == want, (f"missing {sum((want - got).values())}, extra {sum((got - want).values())}")
+
+
+def test_rotation_across_runs(tmp_path, lines):
+    """rename (create), lines written to the renamed file before the HUP, compression, a missing
+    run, copytruncate, dateext, a partial last line and a replaced file: nothing read twice or lost."""
+    logs, store = tmp_path / "log", tmp_path / "store"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    step = len(lines) // 24
+
+    log.write(step * 2)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # logrotate renames mail.log; the daemon writes on into mail.log.1 until its HUP
+    log.write(step)
+    log.rotate(hup=False)
+    log.write(step)
+    log.hup()
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    check(tmp_path, store, log, lines, run_store(store, logs))  # nothing new
+    # next rotation compresses mail.log.1 into mail.log.2.gz (delaycompress)
+    log.write(step)
+    log.rotate()
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # a missing run: two rotations between runs
+    log.write(step)
+    log.rotate()
+    log.write(step)
+    log.rotate()
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    assert sorted(p.name for p in logs.iterdir()) == ["mail.log", "mail.log.1", "mail.log.2.gz", "mail.log.3.gz",
+                                                       "mail.log.4.gz"]
+    # copytruncate: the copy holds what was read and the lines after it; mail.log starts over
+    log.write(step)
+    log.copytruncate()
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # dateext
+    log.write(step)
+    log.rotate_dateext("20261127")
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # a half-written last line waits for the next run
+    log.write(step)
+    log.write_partial()
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    log.finish_partial()
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # mail.log deleted and created anew: its new content is read from the start
+    log.replace()
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # rotation without delaycompress: mail.log goes straight to mail.log.1.gz
+    log.write(step)
+    log.rotate(compress=True, delaycompress=False)
+    log.write(len(lines))
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    assert log.written == len(lines)
+    log.close()
+
+
+def test_correlation_state_carried_between_runs(tmp_path, lines):
+    """A failure read in a later run than its message's arrival still has sender and client."""
+    logs, store = tmp_path / "log", tmp_path / "store"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    one_run = expected(tmp_path, lines)
+    # a run every 25 lines, and a rotation now and then
+    for i in range(0, len(lines), 25):
+        log.write(25)
+        if i % 200 == 0:
+            log.rotate()
+        assert run_store(store, logs).exit_code == 0
+    assert stored(store) == one_run
+    # without the carried state, some rows would lack their sender: the check above is not vacuous
+    fresh = Counter()
+    for k in range(0, len(lines), 25):
+        fresh += expected(tmp_path, lines[k:k + 25])
+    assert fresh != one_run
+    log.close()
+
+
+def test_resumed_rows_point_at_their_lines(tmp_path, lines):
+    logs, store = tmp_path / "log", tmp_path / "store"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    log.write(300)
+    run_store(store, logs)
+    log.write(300)
+    run_store(store, logs)
+    table = read_failures(store).table
+    assert max(table.column("line_no").to_pylist()) > 300
+    text = (logs / "mail.log").read_bytes().decode().split("\n")
+    for row in table.select(["line_no", "line"]).to_pylist():
+        assert text[row["line_no"] - 1] == row["line"]
+    log.close()
+
+
+def test_store_is_a_plain_hive_dataset(tmp_path):
+    store = tmp_path / "store"
+    assert run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix").exit_code == 0
+    import pandas as pd
+    import pyarrow.dataset as ds
+
+    df = pd.read_parquet(store)
+    assert len(df) == read_failures(store).table.num_rows > 0
+    assert set(df["day"].astype(str)) == {p.name.removeprefix("day=") for p in store.glob("day=*")}
+    dataset = ds.dataset(store, format="parquet", partitioning="hive")
+    assert dataset.count_rows() == len(df)
+
+
+def test_since_until_and_file_stats(tmp_path, lines):
+    logs, store = tmp_path / "log", tmp_path / "store"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    log.write(len(lines))
+    run_store(store, logs)
+    got = read_failures(store)
+    times = sorted(got.table.column("time").to_pylist())
+    mid = times[len(times) // 2]
+    early = read_failures(store, until=mid).table
+    late = read_failures(store, since=mid).table
+    assert early.num_rows + late.num_rows == got.table.num_rows
+    assert all(t < mid for t in early.column("time").to_pylist())
+    (stats,) = got.files
+    assert stats["lines"] == len(lines) and stats["failures"] == got.table.num_rows
+    log.close()
+
+
+def test_schema_evolution_unifies_columns(tmp_path):
+    """Data files written by a newer logscan with extra columns (and an older one with fewer)
+    read as one table: missing values are null."""
+    store = tmp_path / "store"
+    assert run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix").exit_code == 0
+    state_path = store / "_logscan" / "state.json"
+    state = json.loads(state_path.read_text())
+    first = pq.read_table(store / state["data_files"][0])
+    newer = first.slice(0, 3).append_column("tls_mode", pa.array(["starttls"] * 3))
+    older = first.slice(3, 2).drop_columns(["signature"])
+    (store / "day=2026-01-01").mkdir()
+    for name, table in (("part-999998-aa-0.parquet", newer), ("part-999999-bb-0.parquet", older)):
+        pq.write_table(table, store / "day=2026-01-01" / name)
+        state["data_files"].append(f"day=2026-01-01/{name}")
+    state_path.write_text(json.dumps(state))
+    table = read_failures(store).table
+    assert table.num_rows == first.num_rows + 5
+    assert table.column("tls_mode").null_count == table.num_rows - 3
+    assert table.column("signature").null_count == 2
+
+
+def test_keep_drops_old_days(tmp_path):
+    store = tmp_path / "store"
+    assert run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix").exit_code == 0
+    days = {p.name for p in store.glob("day=*")}
+    with Store(store) as s:  # a run a year from now with --keep 90d
+        run, writer = s.begin()
+        dropped = s.commit(run, writer, s.state.files, None, keep_days=90,
+                           today=datetime.now(timezone.utc) + timedelta(days=365))
+    assert dropped and not {p.name for p in store.glob("day=*")} & days
+    assert read_failures(store).table.num_rows == 0
+    r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix", extra=["--keep", "bad"])
+    assert r.exit_code == 2 and "--keep" in r.output
+
+
+def test_second_run_holds_lock_gets_exit_7(tmp_path):
+    store = tmp_path / "store"
+    with Store(store):
+        r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix")
+    assert r.exit_code == 7
+    assert "another logscan run is using the store" in r.output
+    assert not list(store.glob("day=*"))
+
+
+def test_damaged_state_is_a_clear_error(tmp_path):
+    store = tmp_path / "store"
+    assert run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix").exit_code == 0
+    (store / "_logscan" / "state.json").write_text('{"version": 1, "data_files": ["../../etc/passwd"]}')
+    r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix")
+    assert r.exit_code == 9 and "cannot be read" in r.output and "Traceback" not in r.output
+
+
+def test_parser_state_is_json_and_validated(tmp_path, lines):
+    logs, store = tmp_path / "log", tmp_path / "store"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    log.write(100)
+    run_store(store, logs)
+    state = json.loads((store / "_logscan" / "state.json").read_text())
+    saved = store / "_logscan" / state["parser_state"]
+    data = json.loads(gzip.decompress(saved.read_bytes()))
+    assert data["postfix"]["queue"]  # queue ids still open after 100 lines
+    saved.write_bytes(gzip.compress(json.dumps({"postfix": {"queue": {"X": [1, 2]}}}).encode()))
+    log.write(100)
+    r = run_store(store, logs)
+    assert r.exit_code == 9 and "correlation state" in r.output
+    log.close()
+
+
+def test_fail_on_threshold(tmp_path):
+    logs = Path(__file__).parents[1] / "sample_logs" / "postfix"
+    store = tmp_path / "store"
+    r = runner.invoke(app, ["scan", str(logs), "--store", str(store), "--quiet", "--fail-on", "network=5"])
+    assert r.exit_code == 8 and "in network (more than 5)" in r.output
+    assert read_failures(store).table.num_rows > 0  # the run was stored all the same
+    r = runner.invoke(app, ["scan", str(logs), "--store", str(store), "--quiet", "--fail-on", "network=5"])
+    assert r.exit_code == 0  # nothing new in this run
+    r = runner.invoke(app, ["scan", str(logs), "--quiet", "--fail-on", "auth_failed=1000"])
+    assert r.exit_code == 0
+    r = runner.invoke(app, ["scan", str(logs), "--quiet", "--fail-on", "no_such_thing"])
+    assert r.exit_code == 2 and "neither a category nor a family" in r.output
