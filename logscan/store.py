@@ -294,6 +294,7 @@ class DayWriter:
                                                          compression="zstd")
             w.write_table(part)
             self.rows += part.num_rows
+        _crash_point("mid-scan")
 
     def close(self) -> list[str]:
         """Close and fsync every file; their paths relative to the staging folder."""
