@@ -242,7 +242,9 @@ def _print_store_summary(store: Path, stored: dict) -> None:
 
 @app.command("report")
 def report_cmd(
-    paths: PathsArg,
+    # issue 7: paths are optional with --store (was PathsArg)
+    paths: Annotated[list[str] | None, typer.Argument(help="Log files, folders (read recursively) or globs; "
+                                                      "none with --store.", show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the report (created if missing).")] = Path(
         "logscan-report"),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report in --out.")] = False,
@@ -252,6 +254,9 @@ def report_cmd(
     rules: RulesOpt = None,
     title: Annotated[str, typer.Option("--title", help="Report title.")] = "Mail delivery failures",
     quiet: QuietOpt = False,
+    # --- issue 7: report from a store ---
+    store: Annotated[Path | None, typer.Option("--store", help="Build the report from a store that "
+                                               "`scan --store` fills, without reading logs.")] = None,
 ) -> None:
     """Write a self-contained HTML report (index.html) and the failure table (failures.parquet)."""
     from logscan.reports.aggregate import summarize
@@ -259,6 +264,11 @@ def report_cmd(
 
     from .engine import load_categories
     from .output import write_table
+
+    # --- issue 7: report from a store ---
+    if store is not None or not paths:
+        _run(lambda: _report_from_store(store, paths, out, force, title, quiet))
+        return
 
     def run():
         index = out / "index.html"
@@ -278,6 +288,31 @@ def report_cmd(
             typer.echo(f"Report: {path.resolve()}")
 
     _run(run)
+
+
+def _report_from_store(store: Path | None, paths, out: Path, force: bool, title: str, quiet: bool) -> None:
+    """issue 7: `report --store DIR`: the stored failures and file totals, rendered like a scan's."""
+    from logscan.reports.aggregate import summarize
+    from logscan.reports.html import render, write_report
+
+    from .engine import load_categories
+    from .output import write_table
+    from .store import read_failures
+
+    if store is None or paths:
+        raise UsageError("give log paths or --store DIR, not both (nor neither)",
+                         hint="`logscan report LOGS...` reads logs; `logscan report --store DIR` reads a store")
+    index = out / "index.html"
+    if index.exists() and not force:
+        raise OutputError(f"{index} exists; not overwriting it", hint="pass --force, or choose another --out")
+    stored = read_failures(store)
+    summary = summarize(stored.table, load_categories())
+    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
+    path = write_report(render(summary, stored.files, skipped, title), out)
+    write_table(stored.table, out / "failures.parquet", force=True)
+    if not quiet:
+        typer.echo(f"{stored.table.num_rows} failures from {store} ({stored.runs} runs).")
+        typer.echo(f"Report: {path.resolve()}")
 
 
 @app.command("classify")

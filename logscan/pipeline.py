@@ -151,7 +151,8 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     out.flush(ctx)
     st = ctx.stats
     st.lines = line_no - first_line
-    st.end_offset = begin + read.bytes_read
+    # After a read error the start of a line may be left over: the next incremental run reads it whole.
+    st.end_offset = begin + read.bytes_read - read.pending_bytes
     st.ignored = st.lines - st.failures - st.unparsed
     st.truncated_lines = read.truncated_lines
     st.undecodable_chunks = read.bad_bytes_chunks

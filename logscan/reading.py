@@ -59,6 +59,7 @@ def open_log(path: Path) -> BinaryIO:
 @dataclass
 class ReadStats:
     bytes_read: int = 0
+    pending_bytes: int = 0  # of bytes_read, the start of a line not yielded yet
     truncated_lines: int = 0
     bad_bytes_chunks: int = 0
 
@@ -98,13 +99,16 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
         cut = data.rfind(b"\n")
         if cut < 0:
             carry += data
+            stats.pending_bytes = len(carry)
             if len(carry) > MAX_LINE_CHARS:
+                stats.pending_bytes = 0
                 yield [_decode(carry[:MAX_LINE_CHARS], stats)]
                 stats.truncated_lines += 1
                 carry, skipping = b"", True
             continue
         block = carry + data[:cut]
         carry = data[cut + 1 :]
+        stats.pending_bytes = len(carry)
         lines = _decode(block, stats).split("\n")
         if max(map(len, lines)) > MAX_LINE_CHARS:
             for i, line in enumerate(lines):
@@ -113,6 +117,7 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
                     stats.truncated_lines += 1
         yield lines
     if carry:
+        stats.pending_bytes = 0
         yield [_decode(carry, stats)]
 
 

@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from logscan.parsers import REGISTRY
-from logscan.parsers.base import FileStats
+from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
 from . import schema
 from .discover import LogFile
@@ -112,15 +112,35 @@ class Tracked:
     failures: int = 0
     ignored: int = 0
     unparsed: int = 0
+    truncated_lines: int = 0
+    undecodable_chunks: int = 0
     first_time: int | None = None
     last_time: int | None = None
-    read_error: str | None = None
+    read_error: str | None = None  # of the last run that read it
+    unparsed_examples: list = field(default_factory=list)  # [line_no, text], the first few
+    ignored_reasons: dict = field(default_factory=dict)
     last_seen: float = 0.0  # epoch seconds
 
     def stats(self) -> dict[str, Any]:
-        keys = ("path", "format", "lines", "failures", "ignored", "unparsed", "read_error", "first_time",
-                "last_time", "offset")
-        return {k: getattr(self, k) for k in keys}
+        """Totals over every run, in the shape of FileStats.as_dict() (plus offset, first/last time)."""
+        keys = ("path", "format", "lines", "failures", "ignored", "unparsed", "read_error", "truncated_lines",
+                "undecodable_chunks", "first_time", "last_time", "offset", "ignored_reasons")
+        out = {k: getattr(self, k) for k in keys}
+        out["unparsed_examples"] = [{"line_no": n, "line": t} for n, t in self.unparsed_examples]
+        return out
+
+    def add(self, f: FileStats) -> None:
+        for name in ("lines", "failures", "ignored", "unparsed", "truncated_lines", "undecodable_chunks"):
+            setattr(self, name, getattr(self, name) + getattr(f, name))
+        self.read_error = f.read_error
+        room = UNPARSED_EXAMPLES - len(self.unparsed_examples)
+        self.unparsed_examples += [[n, t] for n, t in f.unparsed_examples[:max(room, 0)]]
+        for reason, n in f.ignored_reasons.items():
+            self.ignored_reasons[reason] = self.ignored_reasons.get(reason, 0) + n
+        for v in (f.first_time, f.last_time):
+            if v is not None:
+                self.first_time = v if self.first_time is None else min(self.first_time, v)
+                self.last_time = v if self.last_time is None else max(self.last_time, v)
 
 
 _TRACKED_TYPES = {f.name: f.type for f in fields(Tracked)}
@@ -133,7 +153,8 @@ def _tracked_from(d: Any) -> Tracked:
     for name in ("fp_len", "dev", "inode", "size", "mtime_ns", "offset", "line_no"):
         if not isinstance(getattr(t, name), int) or getattr(t, name) < 0:
             raise ValueError(f"file entry {name} is not a count: {getattr(t, name)!r}")
-    if not (isinstance(t.fp, str) and isinstance(t.path, str) and t.format in REGISTRY):
+    if not (isinstance(t.fp, str) and isinstance(t.path, str) and t.format in REGISTRY
+            and isinstance(t.unparsed_examples, list) and isinstance(t.ignored_reasons, dict)):
         raise ValueError(f"file entry is malformed: {str(d)[:200]}")
     return t
 
@@ -215,15 +236,7 @@ class Planner:
             t.path, t.format, t.dev, t.inode, t.size, t.mtime_ns = path, f.format, st.st_dev, st.st_ino, \
                 st.st_size, st.st_mtime_ns
             t.offset, t.line_no = f.end_offset, start.line_no + f.lines
-            t.lines += f.lines
-            t.failures += f.failures
-            t.ignored += f.ignored
-            t.unparsed += f.unparsed
-            t.read_error = f.read_error
-            for v in (f.first_time, f.last_time):
-                if v is not None:
-                    t.first_time = v if t.first_time is None else min(t.first_time, v)
-                    t.last_time = v if t.last_time is None else max(t.last_time, v)
+            t.add(f)
             t.last_seen = now
             out.append(t)
         forget_before = now - FORGET_UNSEEN_DAYS * 86400
@@ -517,6 +530,7 @@ class StoredFailures:
     table: pa.Table  # the stored failures (columns of every logscan version that wrote them)
     files: list[dict[str, Any]]  # per log file: path, format, lines, failures, ignored, unparsed, ...
     runs: int
+    missing: list[str] = field(default_factory=list)  # data files the state lists but someone deleted
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:
@@ -546,12 +560,19 @@ def read_failures(root: Path, since: datetime | None = None, until: datetime | N
     state = store._load() if (root / META / "state.json").exists() else None
     if state is None:
         raise UsageError(f"{root} is not a logscan store", hint="create one with `logscan scan LOGS --store DIR`")
-    tables = []
+    tables, missing = [], []
     for rel in _files_in(state.data_files, since, until):
         path = root / rel
         if not path.exists():  # committed, not moved yet (the run is finishing): read it where it is
             path = next((store.meta / s for s, f in state.moves.items() if f == rel), path)
-        t = pq.read_table(path)
+        try:
+            t = pq.read_table(path)
+        except FileNotFoundError:
+            missing.append(rel)
+            continue
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise StoreDamagedError(f"cannot read {path}: {exc}", hint="move the damaged file out of the store "
+                                    "and remove it from data_files in _logscan/state.json") from None
         tables.append(t.cast(pa.schema([pa.field(f.name, _plain_type(f.type)) for f in t.schema])))
     own = schema.plain_arrow_schema()
     table = pa.concat_tables([own.empty_table(), *tables], promote_options="permissive")
@@ -562,7 +583,7 @@ def read_failures(root: Path, since: datetime | None = None, until: datetime | N
         if until is not None:
             mask = pc.and_(mask, pc.less(table.column("time"), pa.scalar(until, own.field("time").type)))
         table = table.filter(mask)
-    return StoredFailures(table, [t.stats() for t in state.files], state.runs)
+    return StoredFailures(table, [t.stats() for t in state.files], state.runs, missing)
 
 
 def scan_into(root: Path, scan_fn, keep_days: int | None = None) -> tuple[Any, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -271,3 +272,20 @@ def test_fail_on_threshold(tmp_path):
     assert r.exit_code == 0
     r = runner.invoke(app, ["scan", str(logs), "--quiet", "--fail-on", "no_such_thing"])
     assert r.exit_code == 2 and "neither a category nor a family" in r.output
+
+
+def test_report_from_store_reads_no_logs(tmp_path):
+    logs = tmp_path / "logs"
+    shutil.copytree(Path(__file__).parents[1] / "sample_logs" / "postfix", logs)
+    store, out = tmp_path / "store", tmp_path / "report"
+    assert run_store(store, logs).exit_code == 0
+    shutil.rmtree(logs)  # the report must not need them
+    r = runner.invoke(app, ["report", "--store", str(store), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    n = read_failures(store).table.num_rows
+    assert f"{n} failures from" in r.stdout
+    assert pq.read_table(out / "failures.parquet").num_rows == n
+    html = (out / "index.html").read_text()
+    assert "mail.log.2.gz" in html  # the per-file totals come from the store
+    r = runner.invoke(app, ["report", "--out", str(out), "--force"])
+    assert r.exit_code == 2 and "--store" in r.output
