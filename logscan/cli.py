@@ -14,13 +14,15 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import __version__, schema
+from . import __version__
 from .errors import LogscanError, OutputError, UsageError
-from .pipeline import ScanOptions, ScanResult, file_sizes, scan
+
+if TYPE_CHECKING:
+    from .pipeline import ScanResult
 
 app = typer.Typer(
     add_completion=False,
@@ -92,6 +94,9 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar a
 
 
 def _scan(paths, fmt, year, tz, rules, quiet, sink=None, **incremental) -> ScanResult:
+    # Imported here: pyarrow takes a while to load, and an incremental run with nothing new never needs it.
+    from .pipeline import ScanOptions, file_sizes, scan
+
     opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()))
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
@@ -164,13 +169,15 @@ def scan_cmd(
     Exit status: 0 done; 2 bad usage; 3 no log found; 4 --output not written; 7 --store locked by
     another run; 8 a --fail-on threshold exceeded; 9 the --store's state is unreadable.
     """
-    from .output import TableWriter
 
     def run():
-        from .engine import load_categories
         from .thresholds import CategoryCounter, ThresholdExceeded, exceeded, parse_thresholds
 
-        thresholds = parse_thresholds(fail_on or [], load_categories())
+        thresholds = []
+        if fail_on:
+            from .engine import load_categories
+
+            thresholds = parse_thresholds(fail_on, load_categories())
         keep_days = None
         if keep is not None:
             if store is None:
@@ -183,7 +190,7 @@ def scan_cmd(
         if thresholds:
             sinks.append(counter.add)
         tally = None
-        if output is None:
+        if output is None and not quiet:
             # The summary counts batches as they stream past: memory stays flat here too.
             from logscan.reports.aggregate import Tally
 
@@ -192,6 +199,8 @@ def scan_cmd(
         with contextlib.ExitStack() as stack:
             writer = None
             if output is not None:
+                from .output import TableWriter
+
                 # Failures stream to the file batch by batch: memory stays flat however many there are.
                 writer = stack.enter_context(TableWriter(output, force))  # checks the name before a long scan
                 sinks.append(writer.write)
@@ -204,10 +213,12 @@ def scan_cmd(
                 def scan_fn(sink, **incremental):
                     return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), **incremental)
 
-                result, stored = scan_into(store, scan_fn, keep_days)
+                result, stored = scan_into(store, paths, fmt, scan_fn, keep_days)
         if not quiet and writer is not None:
             typer.echo(f"Wrote {writer.rows} failures to {output}")
-        if not quiet and tally is not None:
+        if result is None:  # --store, and no file had anything new
+            pass
+        elif not quiet and tally is not None:
             _print_summary(result, tally, top)
         elif not quiet:
             t = result.totals
@@ -410,6 +421,8 @@ def formats_cmd() -> None:
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the failure table's fields (Markdown)."""
+    from . import schema
+
     typer.echo(schema.docs_table())
 
 

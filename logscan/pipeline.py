@@ -31,20 +31,11 @@ from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import NoInputError
-from .reading import ReadStats, compression_of, iter_line_chunks, open_log
+from .reading import ReadStats, Resume, compression_of, iter_line_chunks, open_log
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
 
 ProgressFn = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Resume:
-    """Where an incremental scan (logscan/store.py) picks a file up. A plain file is then read
-    only up to its last complete line: a line still being written waits for the next run."""
-
-    offset: int = 0  # decompressed bytes already consumed
-    line_no: int = 1  # number of the line that starts at offset
 
 
 @dataclass
@@ -306,7 +297,9 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
     (None: nothing new, the file is not opened), and `states`, the parsers' correlation state by
     format, carried from the previous run and updated in place."""
     timer = _StageTimer()
-    engine = Engine.load(list(opts.rule_files))
+    # An incremental run with nothing new never needs the rules: they are compiled at the first
+    # file that has news (before it is read, so a malformed rule file still stops the run early).
+    engines: list[Engine] = [] if resume is not None else [Engine.load(list(opts.rule_files))]
     zone, zone_name = load_zone(opts.tz)
     files, skipped = discover(paths, opts.forced_format)
     timer.lap("discover")
@@ -320,7 +313,7 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
     deliver = sink if sink is not None else collected.append
 
     def classified(table: pa.Table) -> None:
-        deliver(engine.classify_table(table))
+        deliver(engines[0].classify_table(table))
 
     states = {} if states is None else states
     all_stats: list[FileStats] = []
@@ -328,13 +321,15 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
         start = resume(log) if resume is not None else None
         if resume is not None and start is None:
             continue
+        if not engines:
+            engines.append(Engine.load(list(opts.rule_files)))
         state = states.setdefault(log.format, REGISTRY[log.format].new_state())
         all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers, start))
     timer.lap("parse and classify")
     timer.report()
     empty = schema.plain_arrow_schema().empty_table()
     table = pa.concat_tables(collected) if collected else empty
-    return ScanResult(table, all_stats, skipped, engine.stats)
+    return ScanResult(table, all_stats, skipped, engines[0].stats if engines else {})
 
 
 class _StageTimer:

@@ -56,6 +56,15 @@ def open_log(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where an incremental scan (logscan/store.py) picks a file up. A plain file is then read
+    only up to its last complete line: a line still being written waits for the next run."""
+
+    offset: int = 0  # decompressed bytes already consumed
+    line_no: int = 1  # number of the line that starts at offset
+
+
 @dataclass
 class ReadStats:
     bytes_read: int = 0

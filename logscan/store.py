@@ -44,20 +44,17 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from logscan.parsers import REGISTRY
 from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
-from . import schema
-from .discover import LogFile
+from .discover import LogFile, discover
 from .errors import LogscanError, UsageError
-from .pipeline import Resume
-from .reading import compression_of, open_log
+from .reading import Resume, compression_of, open_log
+
+if TYPE_CHECKING:  # pyarrow is imported where rows are written or read: a run with nothing new never loads it
+    import pyarrow as pa
 
 META = "_logscan"
 STATE_VERSION = 1
@@ -289,10 +286,15 @@ class DayWriter:
 
     def __init__(self, staging: Path, run: str) -> None:
         self.staging, self.run = staging, run
-        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.writers: dict = {}  # day -> pyarrow.parquet.ParquetWriter
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        from . import schema
+
         if table.num_rows == 0:
             return
         table = table.cast(schema.arrow_schema())
@@ -470,11 +472,11 @@ class Store:
         staging.mkdir(parents=True)
         return run, DayWriter(staging, run)
 
-    def commit(self, run: str, writer: DayWriter, files: list[Tracked], parser_states: dict[str, Any] | None,
+    def commit(self, run: str, writer: DayWriter | None, files: list[Tracked], parser_states: dict[str, Any] | None,
                keep_days: int | None = None, today: datetime | None = None) -> list[str]:
         """Make a run's rows and file state durable together; returns the data files dropped by keep_days.
-        parser_states None: unchanged (nothing was parsed)."""
-        staged = writer.close()
+        writer None: no rows; parser_states None: unchanged (nothing was parsed)."""
+        staged = writer.close() if writer is not None else []
         moves = {f"staging/{run}/{name}": name for name in staged}
         new = State(files, self.state.data_files + list(moves.values()), moves, self.state.parser_state,
                     self.state.runs + 1)
@@ -534,6 +536,8 @@ class StoredFailures:
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+
     return t.value_type if pa.types.is_dictionary(t) else t
 
 
@@ -551,11 +555,18 @@ def _files_in(data_files: list[str], since: datetime | None, until: datetime | N
             yield rel
 
 
-def read_failures(root: Path, since: datetime | None = None, until: datetime | None = None) -> StoredFailures:
+def read_failures(root: str | Path, since: datetime | None = None, until: datetime | None = None) -> StoredFailures:
     """The stored failures with since <= time < until (timezone-aware datetimes; None: no bound)
     as one Arrow table, plus the per-file statistics. Files written by another logscan version
     may have more or fewer columns: the table has all of them, missing values null. Reads only
     what the committed state lists, so a run in progress is not seen half-written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from . import schema
+
+    root = Path(root)
     store = Store(root)
     state = store._load() if (root / META / "state.json").exists() else None
     if state is None:
@@ -586,10 +597,20 @@ def read_failures(root: Path, since: datetime | None = None, until: datetime | N
     return StoredFailures(table, [t.stats() for t in state.files], state.runs, missing)
 
 
-def scan_into(root: Path, scan_fn, keep_days: int | None = None) -> tuple[Any, dict[str, Any]]:
+def scan_into(root: Path, paths: list[str], forced_format: str | None, scan_fn,
+              keep_days: int | None = None) -> tuple[Any, dict[str, Any]]:
     """One incremental run: scan_fn(sink=, resume=, states=) is pipeline.scan with the user's
-    options; its failures go to the store. Returns the scan result and what the run did."""
+    options; its failures go to the store. Returns the scan result (None when no file had
+    anything new: then neither the rules nor pyarrow were loaded) and what the run did."""
     with Store(root) as store:
+        files, _ = discover(paths, forced_format)
+        quick = Planner(store.state.files, lambda: None)
+        if files and all(quick.resume(f) is None for f in files):
+            _crash_point("after-scan")
+            kept = quick.new_state([], time.time())
+            dropped = store.commit(f"{store.state.runs + 1:06d}-{uuid.uuid4().hex[:12]}", None, kept, None, keep_days)
+            return None, {"stored": 0, "unchanged": len(files), "restarted": [], "dropped_files": len(dropped),
+                          "runs": store.state.runs}
         run, writer = store.begin()
         states: dict[str, Any] = {}
         loaded: list[bool] = []

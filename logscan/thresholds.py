@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from .engine import Category
 from .errors import LogscanError, UsageError
+
+if TYPE_CHECKING:
+    from .engine import Category
 
 
 class ThresholdExceeded(LogscanError):
@@ -53,7 +53,9 @@ class CategoryCounter:
     def __init__(self) -> None:
         self.counts: Counter = Counter()
 
-    def add(self, table: pa.Table) -> None:
+    def add(self, table) -> None:
+        import pyarrow.compute as pc
+
         for item in pc.value_counts(table.column("category")).to_pylist():
             self.counts[item["values"]] += item["counts"]
 

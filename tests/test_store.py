@@ -289,3 +289,21 @@ def test_report_from_store_reads_no_logs(tmp_path):
     assert "mail.log.2.gz" in html  # the per-file totals come from the store
     r = runner.invoke(app, ["report", "--out", str(out), "--force"])
     assert r.exit_code == 2 and "--store" in r.output
+
+
+def test_unchanged_run_loads_neither_pyarrow_nor_rules(tmp_path):
+    """The cron case with nothing new: stat the files, read their heads, done."""
+    import subprocess
+    import sys
+
+    logs = Path(__file__).parents[1] / "sample_logs" / "postfix"
+    store = tmp_path / "store"
+    assert run_store(store, logs).exit_code == 0
+    code = ("import sys; from logscan.cli import main\n"
+            f"sys.argv = ['logscan', 'scan', {str(logs)!r}, '--store', {str(store)!r}, '--quiet']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyarrow', 'pandas') "
+            "or m == 'logscan.engine'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+    assert json.loads((store / "_logscan" / "state.json").read_text())["runs"] == 2
