@@ -247,6 +247,10 @@ def _print_store_summary(store: Path, stored: dict) -> None:
          f"{stored['unchanged']} file(s) unchanged since the last run.")
     for path in stored["restarted"]:
         echo(f"  {path} was truncated or rewritten: read again from the start")
+    for path, twin in stored["duplicates"]:
+        echo(f"  {path} starts like {twin} (a rotation in progress?): not read, to count nothing twice")
+    for path in stored["waiting"]:
+        echo(f"  {path} is shorter than what was read of its content (a copy in progress?): read next run")
     if stored["dropped_files"]:
         echo(f"  --keep: dropped {stored['dropped_files']} data file(s) of older days")
 

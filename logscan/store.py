@@ -160,22 +160,28 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _starts(head: bytes, t: Tracked) -> bool:
+    """Does content starting with `head` start like the content `t` fingerprinted?"""
+    return t.fp_len <= len(head) and _digest(head[:t.fp_len]) == t.fp
+
+
 def _head(path: Path) -> bytes:
     with open_log(path) as fh:
         return fh.read(FINGERPRINT_BYTES)
 
 
 class Planner:
-    """Decides, file by file, where a run picks each log up (pipeline.scan's `resume`), and
+    """Decides where a run picks each log up (prepare, then pipeline.scan's `resume`), and
     afterwards turns the run's file stats into the new per-file state."""
 
-    def __init__(self, tracked: list[Tracked], on_first_read) -> None:
+    def __init__(self, tracked: list[Tracked]) -> None:
         self.tracked = tracked
         self.claimed: set[int] = set()  # indexes into tracked
-        # path -> (entry index or None, head bytes or None when not read, stat, resume)
+        # path -> (entry index or None, head bytes or None when not read, stat, resume or None)
         self.plan: dict[str, tuple[int | None, bytes | None, os.stat_result, Resume | None]] = {}
-        self.restarted: list[str] = []  # files whose saved offset no longer fits: read again from 0
-        self._on_first_read = on_first_read
+        self.restarted: list[str] = []  # truncated in place: read again from the start
+        self.duplicates: list[tuple[str, str]] = []  # (file, the file with the same content): not read
+        self.waiting: list[str] = []  # a copy shorter than what was read of its content: not read yet
 
     def _claim(self, want) -> int | None:
         for i, t in enumerate(self.tracked):
@@ -184,38 +190,66 @@ class Planner:
                 return i
         return None
 
-    def resume(self, log: LogFile) -> Resume | None:
-        path = log.path
-        st = path.stat()
-        same = self._claim(lambda t: (t.dev, t.inode, t.size, t.mtime_ns) == (st.st_dev, st.st_ino, st.st_size,
-                                                                              st.st_mtime_ns))
-        if same is not None:  # not touched since it was read (maybe renamed): nothing new
-            self.plan[str(path)] = (same, None, st, None)
-            return None
-        head = _head(path)
-        if not head:
-            self.plan[str(path)] = (None, head, st, None)
-            return None
+    def prepare(self, logs: list[LogFile]) -> bool:
+        """Match every file to what the store knows; True when some file has something to read.
 
-        def matches(t: Tracked) -> bool:
-            return t.fp_len <= len(head) and _digest(head[:t.fp_len]) == t.fp
-
-        found = self._claim(lambda t: matches(t) and (t.dev, t.inode) == (st.st_dev, st.st_ino))
-        if found is None:
-            found = self._claim(matches)
-        start = Resume()
-        if found is not None:
-            t = self.tracked[found]
-            if compression_of(path) is None and st.st_size < t.offset:
-                self.restarted.append(str(path))  # shorter than what was read: truncated and rewritten
-                found = None
+        In order of certainty: the same inode, size and mtime (untouched: not even opened); the
+        same inode and first bytes (grown, or truncated); the same first bytes elsewhere (renamed,
+        dated, compressed, copied). A file whose content another file of this run already stands
+        for (logrotate compressing mail.log.2 into mail.log.2.gz, copying for copytruncate) is
+        left for a later run, so it is never read twice."""
+        stats = {str(f.path): f.path.stat() for f in logs}
+        heads: dict[str, bytes] = {}
+        for path, st in stats.items():
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            same = self._claim(lambda t, key=key: (t.dev, t.inode, t.size, t.mtime_ns) == key)
+            if same is not None:
+                self.plan[path] = (same, None, st, None)
             else:
-                start = Resume(t.offset, t.line_no)
-        elif any((t.path, t.dev, t.inode) == (str(path), st.st_dev, st.st_ino) for t in self.tracked):
-            self.restarted.append(str(path))  # same file, other content: truncated (copytruncate)
-        self.plan[str(path)] = (found, head, st, start)
-        self._on_first_read()
-        return start
+                heads[path] = _head(Path(path))
+        for path, head in list(heads.items()):
+            st = stats[path]
+            if not head:
+                del heads[path]
+                continue
+            found = self._claim(lambda t, h=head, st=st: _starts(h, t) and (t.dev, t.inode) == (st.st_dev, st.st_ino))
+            if found is None:
+                continue
+            t = self.tracked[found]
+            if compression_of(Path(path)) is None and st.st_size < t.offset:
+                self.restarted.append(path)  # shorter than what was read: truncated, then rewritten
+                self.plan[path] = (None, head, st, Resume())
+            else:
+                self.plan[path] = (found, head, st, Resume(t.offset, t.line_no))
+            del heads[path]
+        for path, head in heads.items():
+            st = stats[path]
+            if any((t.path, t.dev, t.inode) == (path, st.st_dev, st.st_ino) for t in self.tracked):
+                self.restarted.append(path)  # same file, other content: truncated (copytruncate)
+            twin = next((p for p, (_, h, _, _) in self.plan.items() if h and (h.startswith(head) or
+                                                                              head.startswith(h))), None)
+            known = [i for i, t in enumerate(self.tracked) if _starts(head, t)]
+            free = [i for i in known if i not in self.claimed]
+            if twin is None and known and not free:
+                twin = next((p for p, (i, _, _, _) in self.plan.items() if i in known), "another file")
+            if twin is not None:
+                self.duplicates.append((path, twin))
+                continue
+            if not free:
+                self.plan[path] = (None, head, st, Resume())
+                continue
+            self.claimed.add(free[0])
+            t = self.tracked[free[0]]
+            if compression_of(Path(path)) is None and st.st_size < t.offset:
+                self.waiting.append(path)  # a copy still being made: read on once it is complete
+                self.plan[path] = (free[0], None, st, None)
+            else:
+                self.plan[path] = (free[0], head, st, Resume(t.offset, t.line_no))
+        return any(r is not None for _, _, _, r in self.plan.values())
+
+    def resume(self, log: LogFile) -> Resume | None:
+        decided = self.plan.get(str(log.path))
+        return decided[3] if decided is not None else None  # a file that appeared since: next run
 
     def new_state(self, files: list[FileStats], now: float) -> list[Tracked]:
         by_path = {f.path: f for f in files}
@@ -604,26 +638,22 @@ def scan_into(root: Path, paths: list[str], forced_format: str | None, scan_fn,
     anything new: then neither the rules nor pyarrow were loaded) and what the run did."""
     with Store(root) as store:
         files, _ = discover(paths, forced_format)
-        quick = Planner(store.state.files, lambda: None)
-        if files and all(quick.resume(f) is None for f in files):
+        planner = Planner(store.state.files)
+        if files and not planner.prepare(files):
             _crash_point("after-scan")
-            kept = quick.new_state([], time.time())
+            kept = planner.new_state([], time.time())
             dropped = store.commit(f"{store.state.runs + 1:06d}-{uuid.uuid4().hex[:12]}", None, kept, None, keep_days)
-            return None, {"stored": 0, "unchanged": len(files), "restarted": [], "dropped_files": len(dropped),
-                          "runs": store.state.runs}
+            return None, _report(planner, 0, 0, dropped, store)
         run, writer = store.begin()
-        states: dict[str, Any] = {}
-        loaded: list[bool] = []
-
-        def first_read() -> None:  # the correlation state is loaded only when a file has news
-            if not loaded:
-                states.update(store.parser_states())
-                loaded.append(True)
-
-        planner = Planner(store.state.files, first_read)
+        states: dict[str, Any] = store.parser_states() if files else {}
         result = scan_fn(sink=writer.write, resume=planner.resume, states=states)
         _crash_point("after-scan")
-        files = planner.new_state(result.files, time.time())
-        dropped = store.commit(run, writer, files, states if loaded else None, keep_days)
-        return result, {"stored": writer.rows, "unchanged": len(planner.plan) - len(result.files),
-                        "restarted": planner.restarted, "dropped_files": len(dropped), "runs": store.state.runs}
+        kept = planner.new_state(result.files, time.time())
+        dropped = store.commit(run, writer, kept, states, keep_days)
+        return result, _report(planner, writer.rows, len(result.files), dropped, store)
+
+
+def _report(planner: Planner, stored: int, read: int, dropped: list[str], store: Store) -> dict[str, Any]:
+    return {"stored": stored, "unchanged": len(planner.plan) - read - len(planner.waiting),
+            "restarted": planner.restarted, "duplicates": planner.duplicates, "waiting": planner.waiting,
+            "dropped_files": len(dropped), "runs": store.state.runs}

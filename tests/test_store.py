@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -307,3 +308,47 @@ def test_unchanged_run_loads_neither_pyarrow_nor_rules(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
     assert json.loads((store / "_logscan" / "state.json").read_text())["runs"] == 2
+
+
+def test_runs_during_a_rotation(tmp_path, lines, monkeypatch):
+    """A run while logrotate is still compressing mail.log.2 into mail.log.2.gz, or still copying
+    mail.log for copytruncate: the half-made file is not read (the original stands for it), and
+    the next run goes on from there."""
+    from logscan import discover, reading
+
+    # Format detection reads 256 KiB, more than this whole log: with a real one, a half-written
+    # .gz has that much; here detection reads less so that the .gz is not skipped as unreadable.
+    monkeypatch.setattr(discover, "head_lines", lambda path, n: reading.head_lines(path, n, 4096))
+    logs, store = tmp_path / "log", tmp_path / "store"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    log.write(300)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    log.write(100)
+    log.rotate()
+    log.write(50)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # compression under way: mail.log.1 renamed to mail.log.2, its .gz half written
+    log.write(30)
+    os.rename(logs / "mail.log.1", logs / "mail.log.2")
+    packed = gzip.compress((logs / "mail.log.2").read_bytes())
+    (logs / "mail.log.2.gz").write_bytes(packed[: len(packed) // 2])
+    r = runner.invoke(app, ["scan", str(logs), "--store", str(store)])
+    check(tmp_path, store, log, lines, r)
+    assert "mail.log.2.gz starts like" in r.stdout
+    (logs / "mail.log.2.gz").write_bytes(packed)
+    (logs / "mail.log.2").unlink()
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    # copytruncate under way: half of mail.log copied to mail.log.1 (mail.log.2.gz moved on first)
+    log.write(40)
+    os.rename(logs / "mail.log.2.gz", logs / "mail.log.3.gz")
+    content = (logs / "mail.log").read_bytes()
+    (logs / "mail.log.1").write_bytes(content[: len(content) // 2])
+    r = runner.invoke(app, ["scan", str(logs), "--store", str(store)])
+    check(tmp_path, store, log, lines, r)
+    assert "mail.log.1 starts like" in r.stdout
+    (logs / "mail.log.1").write_bytes(content)
+    os.truncate(logs / "mail.log", 0)
+    log.write(20)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    log.close()
