@@ -322,7 +322,9 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
         if resume is not None and start is None:
             continue
         if not engines:
+            timer.lap("parse and classify")
             engines.append(Engine.load(list(opts.rule_files)))
+            timer.lap("rules")
         state = states.setdefault(log.format, REGISTRY[log.format].new_state())
         all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers, start))
     timer.lap("parse and classify")

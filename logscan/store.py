@@ -324,17 +324,21 @@ class DayWriter:
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
+        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         from . import schema
+        from .arrowcols import column
 
         if table.num_rows == 0:
             return
         table = table.cast(schema.arrow_schema())
-        days = pc.strftime(table.column("time"), format="%Y-%m-%d").fill_null(NULL_DAY)
-        for day in pc.unique(days).to_pylist():
-            part = table.filter(pc.equal(days, day))
+        rows_of: dict[str, list[int]] = {}
+        for i, day in enumerate(pc.strftime(table.column("time"), format="%Y-%m-%d").to_pylist()):
+            rows_of.setdefault(day or NULL_DAY, []).append(i)
+        for day, rows in rows_of.items():
+            part = table.take(column(rows, pa.int64()))  # (a Python list here would make pyarrow import pandas)
             w = self.writers.get(day)
             if w is None:
                 folder = self.staging / f"day={day}"
