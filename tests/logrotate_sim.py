@@ -18,11 +18,12 @@ from logscan.reading import open_log
 from conftest import SAMPLE_LOGS
 
 
-def timeline() -> list[bytes]:
-    """The sample Postfix lines, oldest first, each with its newline."""
+def timeline(kind: str = "postfix") -> list[bytes]:
+    """The sample lines of a rotated set (Postfix mail.log*, Exim mainlog*), oldest first, each with its newline."""
+    base = {"postfix": "mail.log", "exim": "mainlog"}[kind]
     out: list[bytes] = []
-    for name in ("mail.log.2.gz", "mail.log.1", "mail.log"):
-        with open_log(SAMPLE_LOGS / "postfix" / name) as fh:
+    for name in (f"{base}.2.gz", f"{base}.1", base):
+        with open_log(SAMPLE_LOGS / kind / name) as fh:
             out.extend(fh.read().splitlines(keepends=True))
     return out
 
@@ -63,8 +64,8 @@ class LogDir:
 
     def _shift(self, compress: bool, delaycompress: bool) -> None:
         """mail.log.N[.gz] -> mail.log.N+1[.gz]; the .1 is compressed on its way to .2."""
-        numbered = sorted((int(p.name.split(".")[2]), p) for p in self.folder.glob(f"{self.name}.*")
-                          if p.name.split(".")[2].isdigit())
+        numbers = {p: p.name[len(self.name) + 1:].split(".")[0] for p in self.folder.glob(f"{self.name}.*")}
+        numbered = sorted((int(k), p) for p, k in numbers.items() if k.isdigit())
         for k, p in reversed(numbered):
             target = self._path(k + 1, p.name.endswith(".gz") or (compress and delaycompress))
             if target.name.endswith(".gz") and not p.name.endswith(".gz"):

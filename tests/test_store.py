@@ -38,7 +38,7 @@ def rows_key(table: pa.Table) -> Counter:
 
 def expected(tmp: Path, lines: list[bytes]) -> Counter:
     """The failures of one scan over these lines as a single file."""
-    one = tmp / "oracle" / "all.log"
+    one = tmp / "oracle" / "all"
     one.parent.mkdir(exist_ok=True)
     one.write_bytes(b"".join(lines))
     return rows_key(scan([str(one)], ScanOptions(workers=1)).table)
@@ -53,6 +53,16 @@ def lines():
     return timeline()
 
 
+@pytest.fixture
+def growing(tmp_path, lines):
+    """(the growing mail.log, its folder, a store folder not created yet)"""
+    logs = tmp_path / "log"
+    logs.mkdir()
+    log = LogDir(logs, lines)
+    yield log, logs, tmp_path / "store"
+    log.close()
+
+
 def check(tmp_path, store, log, lines, r):
     assert r.exit_code == 0, r.output
     got, want = stored(store), expected(tmp_path, lines[:log.written])
@@ -60,12 +70,10 @@ def check(tmp_path, store, log, lines, r):
     assert got == want, (f"missing {sum((want - got).values())}, extra {sum((got - want).values())}")
 
 
-def test_rotation_across_runs(tmp_path, lines):
+def test_rotation_across_runs(tmp_path, lines, growing):
     """rename (create), lines written to the renamed file before the HUP, compression, a missing
     run, copytruncate, dateext, a partial last line and a replaced file: nothing read twice or lost."""
-    logs, store = tmp_path / "log", tmp_path / "store"
-    logs.mkdir()
-    log = LogDir(logs, lines)
+    log, logs, store = growing
     step = len(lines) // 24
 
     log.write(step * 2)
@@ -124,31 +132,31 @@ def test_rotation_across_runs(tmp_path, lines):
     log.close()
 
 
-def test_correlation_state_carried_between_runs(tmp_path, lines):
+@pytest.mark.parametrize("kind,name", [("postfix", "mail.log"), ("exim", "mainlog")])
+def test_correlation_state_carried_between_runs(tmp_path, kind, name):
     """A failure read in a later run than its message's arrival still has sender and client."""
     logs, store = tmp_path / "log", tmp_path / "store"
     logs.mkdir()
-    log = LogDir(logs, lines)
+    lines = timeline(kind)
+    log = LogDir(logs, lines, name)
     one_run = expected(tmp_path, lines)
-    # a run every 25 lines, and a rotation now and then
-    for i in range(0, len(lines), 25):
-        log.write(25)
+    # a run every 40 lines, and a rotation now and then
+    for i in range(0, len(lines), 40):
+        log.write(40)
         if i % 200 == 0:
             log.rotate()
         assert run_store(store, logs).exit_code == 0
     assert stored(store) == one_run
     # without the carried state, some rows would lack their sender: the check above is not vacuous
     fresh = Counter()
-    for k in range(0, len(lines), 25):
-        fresh += expected(tmp_path, lines[k:k + 25])
+    for k in range(0, len(lines), 40):
+        fresh += expected(tmp_path, lines[k:k + 40])
     assert fresh != one_run
     log.close()
 
 
-def test_resumed_rows_point_at_their_lines(tmp_path, lines):
-    logs, store = tmp_path / "log", tmp_path / "store"
-    logs.mkdir()
-    log = LogDir(logs, lines)
+def test_resumed_rows_point_at_their_lines(tmp_path, lines, growing):
+    log, logs, store = growing
     log.write(300)
     run_store(store, logs)
     log.write(300)
@@ -174,10 +182,8 @@ def test_store_is_a_plain_hive_dataset(tmp_path):
     assert dataset.count_rows() == len(df)
 
 
-def test_since_until_and_file_stats(tmp_path, lines):
-    logs, store = tmp_path / "log", tmp_path / "store"
-    logs.mkdir()
-    log = LogDir(logs, lines)
+def test_since_until_and_file_stats(tmp_path, lines, growing):
+    log, logs, store = growing
     log.write(len(lines))
     run_store(store, logs)
     got = read_failures(store)
@@ -244,10 +250,8 @@ def test_damaged_state_is_a_clear_error(tmp_path):
     assert r.exit_code == 9 and "cannot be read" in r.output and "Traceback" not in r.output
 
 
-def test_parser_state_is_json_and_validated(tmp_path, lines):
-    logs, store = tmp_path / "log", tmp_path / "store"
-    logs.mkdir()
-    log = LogDir(logs, lines)
+def test_parser_state_is_json_and_validated(tmp_path, lines, growing):
+    log, logs, store = growing
     log.write(100)
     run_store(store, logs)
     state = json.loads((store / "_logscan" / "state.json").read_text())
@@ -310,7 +314,7 @@ def test_unchanged_run_loads_neither_pyarrow_nor_rules(tmp_path):
     assert json.loads((store / "_logscan" / "state.json").read_text())["runs"] == 2
 
 
-def test_runs_during_a_rotation(tmp_path, lines, monkeypatch):
+def test_runs_during_a_rotation(tmp_path, lines, growing, monkeypatch):
     """A run while logrotate is still compressing mail.log.2 into mail.log.2.gz, or still copying
     mail.log for copytruncate: the half-made file is not read (the original stands for it), and
     the next run goes on from there."""
@@ -319,9 +323,7 @@ def test_runs_during_a_rotation(tmp_path, lines, monkeypatch):
     # Format detection reads 256 KiB, more than this whole log: with a real one, a half-written
     # .gz has that much; here detection reads less so that the .gz is not skipped as unreadable.
     monkeypatch.setattr(discover, "head_lines", lambda path, n: reading.head_lines(path, n, 4096))
-    logs, store = tmp_path / "log", tmp_path / "store"
-    logs.mkdir()
-    log = LogDir(logs, lines)
+    log, logs, store = growing
     log.write(300)
     check(tmp_path, store, log, lines, run_store(store, logs))
     log.write(100)
