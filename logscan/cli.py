@@ -166,8 +166,9 @@ def scan_cmd(
     lines read / failures / ignored / unparsed per file. With --store, only lines new since the
     last run are read, and the summary is about them.
 
-    Exit status: 0 done; 2 bad usage; 3 no log found; 4 --output not written; 7 --store locked by
-    another run; 8 a --fail-on threshold exceeded; 9 the --store's state is unreadable.
+    Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --output not written;
+    7 --store locked by another run; 8 a --fail-on threshold exceeded; 9 the --store's state is
+    unreadable.
     """
 
     def run():

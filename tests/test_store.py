@@ -354,3 +354,18 @@ def test_runs_during_a_rotation(tmp_path, lines, growing, monkeypatch):
     log.write(20)
     check(tmp_path, store, log, lines, run_store(store, logs))
     log.close()
+
+
+def test_store_options_and_exit_codes_documented():
+    import logscan.cli
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    helptext = runner.invoke(app, ["scan", "--help"]).stdout
+    for option in ("--store", "--keep", "--fail-on"):
+        assert option in readme and option in helptext
+    doc = " ".join(logscan.cli.__doc__.split())
+    for code, words in ((7, "the --store is locked by another run"), (8, "a `scan --fail-on` threshold was exceeded"),
+                        (9, "the --store's state cannot be read")):
+        assert f"{code} {words}" in doc
+        assert f"{code} {words}".replace("--store", "`--store`") in " ".join(readme.split())
+    assert "logscan report --store" in readme and "OnCalendar=" in readme and "* * * * root logscan scan" in readme
