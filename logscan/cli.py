@@ -2,8 +2,8 @@
 
 Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 3 no log found;
 4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples;
-7 the --store is locked by another run (nothing was done); 8 a `scan --fail-on` threshold was
-exceeded (the run itself completed and was stored); 9 the --store's state cannot be read.
+8 the --store is locked by another run (nothing was done); 9 a `scan --fail-on` threshold was
+exceeded (the run itself completed and was stored); 10 the --store's state cannot be read.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def scan_cmd(
     keep: Annotated[str | None, typer.Option("--keep", help="With --store: drop days older than this, e.g. 90d "
                                              "or 12w.")] = None,
     fail_on: Annotated[list[str] | None, typer.Option("--fail-on", metavar="CATEGORY[=N]", help="Exit with "
-                                                      "status 8 when this run's new failures in CATEGORY (a "
+                                                      "status 9 when this run's new failures in CATEGORY (a "
                                                       "category id or a family such as auth) exceed N (default "
                                                       "0). Repeatable.")] = None,
     quiet: QuietOpt = False,
@@ -167,7 +167,7 @@ def scan_cmd(
     last run are read, and the summary is about them.
 
     Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --output not written;
-    7 --store locked by another run; 8 a --fail-on threshold exceeded; 9 the --store's state is
+    8 --store locked by another run; 9 a --fail-on threshold exceeded; 10 the --store's state is
     unreadable.
     """
 

@@ -73,13 +73,13 @@ MAX_PARSER_STATE_BYTES = 256 << 20
 class StoreBusyError(LogscanError):
     """Another run holds the store's lock."""
 
-    exit_code = 7
+    exit_code = 8
 
 
 class StoreDamagedError(LogscanError):
     """The store's state cannot be read."""
 
-    exit_code = 9
+    exit_code = 10
 
 
 def _crash_point(name: str) -> None:
@@ -292,7 +292,10 @@ def dump_parser_states(states: dict[str, Any]) -> dict[str, Any]:
     for fmt, state in states.items():
         names = getattr(state, "PERSISTED", ())
         if names:
-            out[fmt] = {n: dict(list(getattr(state, n).items())[-MAX_CARRIED:]) for n in names}
+            # An entry load_parser_states would refuse is dropped (that message loses its context),
+            # so that one odd value cannot stop every later run.
+            out[fmt] = {n: {k: v for k, v in list(getattr(state, n).items())[-MAX_CARRIED:] if _is_plain(v, 3)}
+                        for n in names}
     return out
 
 
@@ -430,6 +433,9 @@ class Store:
     def __enter__(self) -> Store:
         if self.root.exists() and not self.root.is_dir():
             raise UsageError(f"{self.root} is not a folder", hint="give --store a folder (created if missing)")
+        if self.root.is_dir() and not self.meta.is_dir() and any(self.root.iterdir()):
+            raise UsageError(f"{self.root} is not empty and not a logscan store; not writing into it",
+                             hint="give --store a new or empty folder, e.g. /var/lib/logscan")
         try:
             self.meta.mkdir(parents=True, exist_ok=True)
             self._lock_fh = open(self.meta / "lock", "a+")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ThresholdExceeded(LogscanError):
     """A --fail-on threshold was exceeded (the run itself succeeded and was stored)."""
 
-    exit_code = 8
+    exit_code = 9
 
 
 @dataclass(frozen=True)

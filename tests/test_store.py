@@ -233,13 +233,20 @@ def test_keep_drops_old_days(tmp_path):
     assert r.exit_code == 2 and "--keep" in r.output
 
 
-def test_second_run_holds_lock_gets_exit_7(tmp_path):
+def test_second_run_holds_lock_gets_exit_8(tmp_path):
     store = tmp_path / "store"
     with Store(store):
         r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix")
-    assert r.exit_code == 7
+    assert r.exit_code == 8
     assert "another logscan run is using the store" in r.output
     assert not list(store.glob("day=*"))
+
+
+def test_store_refuses_a_folder_with_other_things(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    r = run_store(tmp_path, Path(__file__).parents[1] / "sample_logs" / "postfix")
+    assert r.exit_code == 2 and "not a logscan store" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_damaged_state_is_a_clear_error(tmp_path):
@@ -247,7 +254,7 @@ def test_damaged_state_is_a_clear_error(tmp_path):
     assert run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix").exit_code == 0
     (store / "_logscan" / "state.json").write_text('{"version": 1, "data_files": ["../../etc/passwd"]}')
     r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix")
-    assert r.exit_code == 9 and "cannot be read" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 10 and "cannot be read" in r.output and "Traceback" not in r.output
 
 
 def test_parser_state_is_json_and_validated(tmp_path, lines, growing):
@@ -261,7 +268,7 @@ def test_parser_state_is_json_and_validated(tmp_path, lines, growing):
     saved.write_bytes(gzip.compress(json.dumps({"postfix": {"queue": {"X": [1, 2]}}}).encode()))
     log.write(100)
     r = run_store(store, logs)
-    assert r.exit_code == 9 and "correlation state" in r.output
+    assert r.exit_code == 10 and "correlation state" in r.output
     log.close()
 
 
@@ -269,7 +276,7 @@ def test_fail_on_threshold(tmp_path):
     logs = Path(__file__).parents[1] / "sample_logs" / "postfix"
     store = tmp_path / "store"
     r = runner.invoke(app, ["scan", str(logs), "--store", str(store), "--quiet", "--fail-on", "network=5"])
-    assert r.exit_code == 8 and "in network (more than 5)" in r.output
+    assert r.exit_code == 9 and "in network (more than 5)" in r.output
     assert read_failures(store).table.num_rows > 0  # the run was stored all the same
     r = runner.invoke(app, ["scan", str(logs), "--store", str(store), "--quiet", "--fail-on", "network=5"])
     assert r.exit_code == 0  # nothing new in this run
@@ -364,8 +371,8 @@ def test_store_options_and_exit_codes_documented():
     for option in ("--store", "--keep", "--fail-on"):
         assert option in readme and option in helptext
     doc = " ".join(logscan.cli.__doc__.split())
-    for code, words in ((7, "the --store is locked by another run"), (8, "a `scan --fail-on` threshold was exceeded"),
-                        (9, "the --store's state cannot be read")):
+    for code, words in ((8, "the --store is locked by another run"), (9, "a `scan --fail-on` threshold was exceeded"),
+                        (10, "the --store's state cannot be read")):
         assert f"{code} {words}" in doc
         assert f"{code} {words}".replace("--store", "`--store`") in " ".join(readme.split())
     assert "logscan report --store" in readme and "OnCalendar=" in readme and "* * * * root logscan scan" in readme
