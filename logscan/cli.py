@@ -256,6 +256,31 @@ def _print_store_summary(store: Path, stored: dict) -> None:
         echo(f"  --keep: dropped {stored['dropped_files']} data file(s) of older days")
 
 
+def _report_from_store(store: Path | None, paths, out: Path, force: bool, title: str, quiet: bool) -> None:
+    """issue 7: `report --store DIR`: the stored failures and file totals, rendered like a scan's."""
+    from logscan.reports.aggregate import summarize
+    from logscan.reports.html import render, write_report
+
+    from .engine import load_categories
+    from .output import write_table
+    from .store import read_failures
+
+    if store is None or paths:
+        raise UsageError("give log paths or --store DIR, not both (nor neither)",
+                         hint="`logscan report LOGS...` reads logs; `logscan report --store DIR` reads a store")
+    index = out / "index.html"
+    if index.exists() and not force:
+        raise OutputError(f"{index} exists; not overwriting it", hint="pass --force, or choose another --out")
+    stored = read_failures(store)
+    summary = summarize(stored.table, load_categories())
+    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
+    path = write_report(render(summary, stored.files, skipped, title), out)
+    write_table(stored.table, out / "failures.parquet", force=True)
+    if not quiet:
+        typer.echo(f"{stored.table.num_rows} failures from {store} ({stored.runs} runs).")
+        typer.echo(f"Report: {path.resolve()}")
+
+
 @app.command("report")
 def report_cmd(
     # issue 7: paths are optional with --store (was PathsArg)
@@ -304,31 +329,6 @@ def report_cmd(
             typer.echo(f"Report: {path.resolve()}")
 
     _run(run)
-
-
-def _report_from_store(store: Path | None, paths, out: Path, force: bool, title: str, quiet: bool) -> None:
-    """issue 7: `report --store DIR`: the stored failures and file totals, rendered like a scan's."""
-    from logscan.reports.aggregate import summarize
-    from logscan.reports.html import render, write_report
-
-    from .engine import load_categories
-    from .output import write_table
-    from .store import read_failures
-
-    if store is None or paths:
-        raise UsageError("give log paths or --store DIR, not both (nor neither)",
-                         hint="`logscan report LOGS...` reads logs; `logscan report --store DIR` reads a store")
-    index = out / "index.html"
-    if index.exists() and not force:
-        raise OutputError(f"{index} exists; not overwriting it", hint="pass --force, or choose another --out")
-    stored = read_failures(store)
-    summary = summarize(stored.table, load_categories())
-    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
-    path = write_report(render(summary, stored.files, skipped, title), out)
-    write_table(stored.table, out / "failures.parquet", force=True)
-    if not quiet:
-        typer.echo(f"{stored.table.num_rows} failures from {store} ({stored.runs} runs).")
-        typer.echo(f"Report: {path.resolve()}")
 
 
 @app.command("classify")
