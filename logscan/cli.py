@@ -217,19 +217,18 @@ def scan_cmd(
                 result, stored = scan_into(store, paths, fmt, scan_fn, keep_days)
         if not quiet and writer is not None:
             typer.echo(f"Wrote {writer.rows} failures to {output}")
-        if result is None:  # --store, and no file had anything new
-            pass
-        elif not quiet and tally is not None:
-            _print_summary(result, tally, top)
-        elif not quiet:
-            t = result.totals
-            typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "
-                       f"{t['unparsed']} unparsed.")
+        if not quiet and result is not None:  # (None: --store, and no file had anything new)
+            if tally is not None:
+                _print_summary(result, tally, top)
+            else:
+                t = result.totals
+                typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "
+                           f"{t['unparsed']} unparsed.")
         if stored is not None and not quiet:
             _print_store_summary(store, stored)
         problems = exceeded(thresholds, counter.counts)
         if problems:
-            raise ThresholdExceeded("; ".join(problems), hint=None)
+            raise ThresholdExceeded("; ".join(problems))
 
     _run(run)
 

@@ -61,6 +61,8 @@ STATE_VERSION = 1
 FINGERPRINT_BYTES = 1024
 NULL_DAY = "__HIVE_DEFAULT_PARTITION__"  # how Hive (and pyarrow) name the partition of nulls
 PART_FILE = re.compile(r"part-[0-9a-f-]+\.parquet")
+DATA_FILE = re.compile(r"day=(?:\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)/part-[0-9a-f-]+\.parquet")
+STAGED_FILE = re.compile(r"staging/[0-9a-f-]+/" + DATA_FILE.pattern)
 # A file the given paths no longer reach is remembered this long (its rows stay; only the
 # bookkeeping goes): the same content showing up again later is then not read twice.
 FORGET_UNSEEN_DAYS = 90
@@ -405,21 +407,19 @@ def _parse_state(raw: bytes) -> State:
     d = json.loads(raw)
     if not isinstance(d, dict) or d.get("version") != STATE_VERSION:
         raise ValueError(f"unknown state version {d.get('version') if isinstance(d, dict) else d!r}")
-    data_files, moves, ps = d.get("data_files", []), d.get("moves", {}), d.get("parser_state")
-    safe = [x for x in data_files if isinstance(x, str) and _safe_rel(x)]
-    if len(safe) != len(data_files) or not isinstance(moves, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and _safe_rel(k) and _safe_rel(v) for k, v in moves.items()):
+    files, data_files, moves = d.get("files", []), d.get("data_files", []), d.get("moves", {})
+    ps, runs = d.get("parser_state"), d.get("runs", 0)
+    # Names are checked against what logscan writes: a hand-edited state cannot make a run read,
+    # move or delete anything else.
+    if not (isinstance(data_files, list) and all(isinstance(x, str) and DATA_FILE.fullmatch(x) for x in data_files)
+            and isinstance(moves, dict) and all(isinstance(k, str) and isinstance(v, str) and STAGED_FILE.fullmatch(k)
+                                                and DATA_FILE.fullmatch(v) for k, v in moves.items())):
         raise ValueError("data file list is malformed")
     if ps is not None and not (isinstance(ps, str) and re.fullmatch(r"parsers-[0-9a-f-]+\.json\.gz", ps)):
         raise ValueError("parser state name is malformed")
-    return State([_tracked_from(t) for t in d.get("files", [])], data_files, moves, ps, int(d.get("runs", 0)))
-
-
-def _safe_rel(p: str) -> bool:
-    """A path inside the store: relative, no "..": a hand-edited state cannot make a run touch
-    files elsewhere."""
-    parts = Path(p).parts
-    return bool(parts) and not Path(p).is_absolute() and ".." not in parts
+    if not (isinstance(files, list) and isinstance(runs, int)):
+        raise ValueError("file list or run count is malformed")
+    return State([_tracked_from(t) for t in files], data_files, moves, ps, runs)
 
 
 class Store:
