@@ -90,6 +90,10 @@ class LogDir:
         self.live.touch()
         self.hup()
 
+    def compress(self, path: Path) -> None:
+        """logrotate's compression of an already rotated file: path -> path.gz."""
+        _gzip(path, path.with_name(path.name + ".gz"))
+
     def copytruncate(self) -> None:
         """logrotate with `copytruncate`: copy mail.log to mail.log.1, then truncate mail.log in place."""
         self._shift(compress=True, delaycompress=True)

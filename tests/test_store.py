@@ -112,6 +112,13 @@ def test_rotation_across_runs(tmp_path, lines, growing):
     log.rotate_dateext("20261127")
     log.write(step)
     check(tmp_path, store, log, lines, run_store(store, logs))
+    # the next dated rotation compresses the previous one (dateext + delaycompress)
+    log.write(step)
+    log.rotate_dateext("20261128")
+    log.compress(logs / "mail.log-20261127")
+    log.write(step)
+    check(tmp_path, store, log, lines, run_store(store, logs))
+    assert (logs / "mail.log-20261127.gz").exists() and not (logs / "mail.log-20261127").exists()
     # a half-written last line waits for the next run
     log.write(step)
     log.write_partial()
