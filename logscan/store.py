@@ -279,25 +279,38 @@ class Planner:
 
 # --- parsers' correlation state ------------------------------------------------------------------
 
-def _is_plain(value: Any, depth: int) -> bool:
-    """JSON scalars, or dicts of them (nested at most `depth` deep), keyed by strings."""
+def _is_plain(value: Any, depth: int, lists: bool = True) -> bool:
+    """JSON scalars, or lists (if allowed) and string-keyed dicts of them, nested at most `depth` deep."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return True
+    if depth > 0 and lists and isinstance(value, list):
+        return all(_is_plain(v, depth - 1) for v in value)
     return depth > 0 and isinstance(value, dict) and all(
-        isinstance(k, str) and _is_plain(v, depth - 1) for k, v in value.items())
+        isinstance(k, str) and _is_plain(v, depth - 1, lists) for k, v in value.items())
+
+
+def _is_mapping_of_records(value: dict) -> bool:
+    """A carried mapping (queue id -> context): values all texts or all string-keyed dicts, no lists."""
+    return all(_is_plain(v, 3, lists=False) for v in value.values()) and len({type(v) for v in value.values()}) <= 1
 
 
 def dump_parser_states(states: dict[str, Any]) -> dict[str, Any]:
-    """The part of each parser's state worth carrying (its class's PERSISTED mappings), newest
-    MAX_CARRIED entries of each."""
+    """The part of each parser's state worth carrying (the attributes its class lists in
+    PERSISTED): mappings (queue ids, message ids) cut to their newest MAX_CARRIED entries, and
+    plain values (the state of a record a run ended in)."""
     out: dict[str, Any] = {}
     for fmt, state in states.items():
-        names = getattr(state, "PERSISTED", ())
-        if names:
-            # An entry load_parser_states would refuse is dropped (that message loses its context),
-            # so that one odd value cannot stop every later run.
-            out[fmt] = {n: {k: v for k, v in list(getattr(state, n).items())[-MAX_CARRIED:] if _is_plain(v, 3)}
-                        for n in names}
+        saved = {}
+        for name in getattr(state, "PERSISTED", ()):
+            value = getattr(state, name)
+            if isinstance(value, dict):
+                # An entry load_parser_states would refuse is dropped (that message loses its
+                # context), so that one odd value cannot stop every later run.
+                saved[name] = {k: v for k, v in list(value.items())[-MAX_CARRIED:] if _is_plain(v, 3, lists=False)}
+            elif _is_plain(value, 3):
+                saved[name] = value
+        if saved:
+            out[fmt] = saved
     return out
 
 
@@ -310,10 +323,14 @@ def load_parser_states(data: Any) -> dict[str, Any]:
             raise ValueError(f"parser state for unknown format {fmt!r}")
         state = REGISTRY[fmt].new_state()
         for name in getattr(state, "PERSISTED", ()):
-            mapping = saved.get(name, {})
-            if not (isinstance(mapping, dict) and all(_is_plain(v, 3) for v in mapping.values())):
+            if name not in saved:
+                continue
+            fresh, value = getattr(state, name), saved[name]
+            # the type the parser starts with (a mapping, a flag, a text or None), plain inside
+            same_type = isinstance(value, (str, type(None))) if fresh is None else type(value) is type(fresh)
+            if not (_is_plain(value, 4) and same_type and (not isinstance(value, dict) or _is_mapping_of_records(value))):
                 raise ValueError(f"parser state {fmt}.{name} is malformed")
-            setattr(state, name, dict(mapping))
+            setattr(state, name, value)
         states[fmt] = state
     return states
 

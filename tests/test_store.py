@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -383,3 +384,38 @@ def test_store_options_and_exit_codes_documented():
         assert f"{code} {words}" in doc
         assert f"{code} {words}".replace("--store", "`--store`") in " ".join(readme.split())
     assert "logscan report --store" in readme and "OnCalendar=" in readme and "* * * * root logscan scan" in readme
+
+
+# A log record's first line, in the client logs: "2026-11-27 21:30:13,952 ...", "[27-Nov-2026 21:11:23 UTC] ...",
+# "Nov 27, 2026 9:23:12 PM ...", "Nov 27 21:30:09 ...".
+RECORD_START = re.compile(rb"\d{4}-\d\d-\d\d|\[\d\d-[A-Z][a-z]{2}-\d{4} |[A-Z][a-z]{2} \d\d?, \d{4}|[A-Z][a-z]{2} [ \d]\d \d\d:")
+
+
+@pytest.mark.parametrize("kind,name,every", [
+    ("msmtp", "msmtp.log", 1),
+    ("phpmailer", "smtpdebug-level2.log", 3),  # a send attempt spread over runs
+    ("phpmailer", "smtpdebug-level2-error_log.log", 3),
+    ("smtplib", "app.log", 1),
+    ("javamail", "app.log", 1),
+    ("nodemailer", "app.log", 1),
+])
+def test_client_logs_across_runs(tmp_path, kind, name, every):
+    """A run after every `every` log records (whole records: a traceback, a stack trace, an error
+    dump or a multi-line reply is written at once by its logger) stores exactly the rows of one
+    scan."""
+    lines = (Path(__file__).parents[1] / "sample_logs" / kind / name).read_bytes().splitlines(keepends=True)
+    ends = [i for i in range(1, len(lines)) if RECORD_START.match(lines[i])][::every]
+    assert len(ends) > 10
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    logs.mkdir()
+    start = 0
+    for end in [*ends, len(lines)]:
+        with open(logs / name, "ab") as fh:
+            fh.write(b"".join(lines[start:end]))
+        start = end
+        assert run_store(store, logs, extra=["--format", kind]).exit_code == 0
+    one = tmp_path / "one" / name
+    one.parent.mkdir()
+    one.write_bytes(b"".join(lines))
+    want = rows_key(scan([str(one)], ScanOptions(workers=1, forced_format=kind)).table)
+    assert stored(store) == want and sum(want.values()) > 5
