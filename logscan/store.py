@@ -327,7 +327,7 @@ def load_parser_states(data: Any) -> dict[str, Any]:
                 continue
             fresh, value = getattr(state, name), saved[name]
             # the type the parser starts with (a mapping, a flag, a text or None), plain inside
-            same_type = isinstance(value, (str, type(None))) if fresh is None else type(value) is type(fresh)
+            same_type = fresh is None or value is None or type(value) is type(fresh)
             if not (_is_plain(value, 4) and same_type and (not isinstance(value, dict) or _is_mapping_of_records(value))):
                 raise ValueError(f"parser state {fmt}.{name} is malformed")
             setattr(state, name, value)
