@@ -2,24 +2,28 @@
 
 Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 3 no log found;
 4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples;
-7 `classify --jsonl` met bad input lines (the good ones were still classified).
+7 `classify --jsonl` met bad input lines (the good ones were still classified); 8 the --store is locked by another run (nothing was done); 9 a `scan --fail-on` threshold was
+exceeded (the run itself completed and was stored); 10 the --store's state cannot be read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import __version__, schema
-from .errors import LogscanError, OutputError
-from .pipeline import ScanOptions, ScanResult, file_sizes, scan
+from . import __version__
+from .errors import LogscanError, OutputError, UsageError
+
+if TYPE_CHECKING:
+    from .pipeline import ScanResult
 
 app = typer.Typer(
     add_completion=False,
@@ -90,11 +94,14 @@ RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stdout.")]
 
 
-def _scan(paths, fmt, year, tz, rules, quiet, sink=None) -> ScanResult:
+def _scan(paths, fmt, year, tz, rules, quiet, sink=None, **incremental) -> ScanResult:
+    # Imported here: pyarrow takes a while to load, and an incremental run with nothing new never needs it.
+    from .pipeline import ScanOptions, file_sizes, scan
+
     opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()))
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
-        return scan(paths, opts, sink=sink)
+        return scan(paths, opts, sink=sink, **incremental)
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -104,7 +111,8 @@ def _scan(paths, fmt, year, tz, rules, quiet, sink=None) -> ScanResult:
         def on_files(files, _skipped):
             bar.update(task, total=file_sizes(files))
 
-        return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files, sink=sink)
+        return scan(paths, opts, progress=lambda n: bar.advance(task, n), on_files=on_files, sink=sink,
+                    **incremental)
 
 
 def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
@@ -142,41 +150,135 @@ def scan_cmd(
     tz: TzOpt = None,
     rules: RulesOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many recurring problems the summary lists.")] = 10,
+    store: Annotated[Path | None, typer.Option("--store", help="Append the new failures to this Parquet store "
+                                               "(a folder, partitioned by day) and read only what is new since "
+                                               "the last run; rotated and compressed logs are recognised.")] = None,
+    keep: Annotated[str | None, typer.Option("--keep", help="With --store: drop days older than this, e.g. 90d "
+                                             "or 12w.")] = None,
+    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", metavar="CATEGORY[=N]", help="Exit with "
+                                                      "status 9 when this run's new failures in CATEGORY (a "
+                                                      "category id or a family such as auth) exceed N (default "
+                                                      "0). Repeatable.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Read mail logs and list every send failure with its root cause.
 
     Without --output, prints a summary: failures by root cause, the top recurring problems, and
-    lines read / failures / ignored / unparsed per file.
+    lines read / failures / ignored / unparsed per file. With --store, only lines new since the
+    last run are read, and the summary is about them.
+
+    Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --output not written;
+    8 --store locked by another run; 9 a --fail-on threshold exceeded; 10 the --store's state is
+    unreadable.
     """
-    from .output import TableWriter
 
     def run():
-        if output is None:
+        from .thresholds import CategoryCounter, ThresholdExceeded, exceeded, parse_thresholds
+
+        thresholds = []
+        if fail_on:
+            from .engine import load_categories
+
+            thresholds = parse_thresholds(fail_on, load_categories())
+        keep_days = None
+        if keep is not None:
+            if store is None:
+                raise UsageError("--keep needs --store", hint="add --store DIR")
+            from .store import parse_keep
+
+            keep_days = parse_keep(keep)
+        sinks = []
+        counter = CategoryCounter()
+        if thresholds:
+            sinks.append(counter.add)
+        tally = None
+        if output is None and not quiet:
             # The summary counts batches as they stream past: memory stays flat here too.
             from logscan.reports.aggregate import Tally
 
             tally = Tally()
-            result = _scan(paths, fmt, year, tz, rules, quiet, sink=tally.add)
-        else:
-            # Failures stream to the file batch by batch: memory stays flat however many there are.
-            with TableWriter(output, force) as writer:  # checks the name before a long scan
-                result = _scan(paths, fmt, year, tz, rules, quiet, sink=writer.write)
-            if not quiet:
-                typer.echo(f"Wrote {writer.rows} failures to {output}")
-        if not quiet and output is None:
-            _print_summary(result, tally, top)
-        elif not quiet:
-            t = result.totals
-            typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "
-                       f"{t['unparsed']} unparsed.")
+            sinks.append(tally.add)
+        with contextlib.ExitStack() as stack:
+            writer = None
+            if output is not None:
+                from .output import TableWriter
+
+                # Failures stream to the file batch by batch: memory stays flat however many there are.
+                writer = stack.enter_context(TableWriter(output, force))  # checks the name before a long scan
+                sinks.append(writer.write)
+            if store is None:
+                result = _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out(sinks))
+                stored = None
+            else:
+                from .store import scan_into
+
+                def scan_fn(sink, **incremental):
+                    return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), **incremental)
+
+                result, stored = scan_into(store, paths, fmt, scan_fn, keep_days)
+        if not quiet and writer is not None:
+            typer.echo(f"Wrote {writer.rows} failures to {output}")
+        if not quiet and result is not None:  # (None: --store, and no file had anything new)
+            if tally is not None:
+                _print_summary(result, tally, top)
+            else:
+                t = result.totals
+                typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "
+                           f"{t['unparsed']} unparsed.")
+        if stored is not None and not quiet:
+            _print_store_summary(store, stored)
+        problems = exceeded(thresholds, counter.counts)
+        if problems:
+            raise ThresholdExceeded("; ".join(problems))
 
     _run(run)
 
 
+def _fan_out(sinks):
+    def sink(table):
+        for s in sinks:
+            s(table)
+
+    return sink
+
+
+def _print_store_summary(store: Path, stored: dict) -> None:
+    echo = typer.echo
+    echo(f"\nStore {store}: {stored['stored']} new failures stored (run {stored['runs']}); "
+         f"{stored['unchanged']} file(s) unchanged since the last run.")
+    for path in stored["restarted"]:
+        echo(f"  {path} was truncated or rewritten: read again from the start")
+    for path, twin in stored["duplicates"]:
+        echo(f"  {path} starts like {twin} (a rotation in progress?): not read, to count nothing twice")
+    for path in stored["waiting"]:
+        echo(f"  {path} is shorter than what was read of its content (a copy in progress?): read next run")
+    if stored["dropped_files"]:
+        echo(f"  --keep: dropped {stored['dropped_files']} data file(s) of older days")
+
+
+def _stored_failures(store: Path, opts):
+    """`report --store DIR`: the stored failures and per-file totals (with delivery counts), in the
+    shape build_reports takes, so a store gives the same reports as a scan of the same logs."""
+    from datetime import datetime, timezone
+
+    from .store import read_failures
+
+    stored = read_failures(store, opts.since, opts.until)
+    files = []
+    for f in stored.files:
+        row = dict(f)
+        for name in ("first_time", "last_time"):  # epoch microseconds in the store
+            us = row.get(name)
+            row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
+        files.append(row)
+    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
+    return stored, files, skipped
+
+
 @app.command("report")
 def report_cmd(
-    paths: PathsArg,
+    paths: Annotated[list[str] | None, typer.Argument(help="Log files, folders (read recursively) or globs; "
+                                                      "none with --store.", show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the report (created if missing).")] = Path(
         "logscan-report"),
     period: Annotated[str | None, typer.Option("--period", help="One report per day, week (ISO, Monday to "
@@ -197,6 +299,8 @@ def report_cmd(
     rules: RulesOpt = None,
     title: Annotated[str, typer.Option("--title", help="Report title.")] = "Mail delivery failures",
     quiet: QuietOpt = False,
+    store: Annotated[Path | None, typer.Option("--store", help="Build the report from a store that "
+                                               "`scan --store` fills, without reading logs.")] = None,
 ) -> None:
     """Write self-contained HTML reports (index.html; with --period one folder per period) and beside
     each its failures (failures.parquet) and recurring problems (problems.csv, problems.json)."""
@@ -210,16 +314,24 @@ def report_cmd(
                              force=force, since=since and parse_when(since, "--since"),
                              until=until and parse_when(until, "--until", end=True))
         opts.check()
+        if (store is None) == (not paths):
+            raise UsageError("give log paths or --store DIR (one of them)",
+                             hint="`logscan report LOGS...` reads logs; `logscan report --store DIR` reads a store")
         if (out / "index.html").exists() and not force:  # before a long scan
             raise OutputError(f"{out / 'index.html'} exists; not overwriting it",
                               hint="pass --force, or choose another --out")
-        result = _scan(paths, fmt, year, tz, rules, quiet)
-        path = build_reports(result.table, file_rows(result.files),
-                             [{"path": k.path, "reason": k.reason} for k in result.skipped], out, opts,
-                             load_categories())
-        if not quiet:
+        if store is not None:
+            stored, files, skipped = _stored_failures(store, opts)
+            table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
+        else:
+            result = _scan(paths, fmt, year, tz, rules, quiet)
+            table, files = result.table, file_rows(result.files)
+            skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
             t = result.totals
-            typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed.")
+            said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
+        path = build_reports(table, files, skipped, out, opts, load_categories())
+        if not quiet:
+            typer.echo(said)
             typer.echo(f"Report: {path.resolve()}")
 
     _run(run)
@@ -453,6 +565,8 @@ def formats_cmd() -> None:
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the failure table's fields (Markdown)."""
+    from . import schema
+
     typer.echo(schema.docs_table())
 
 

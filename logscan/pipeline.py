@@ -31,7 +31,7 @@ from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import NoInputError
-from .reading import ReadStats, compression_of, iter_line_chunks, open_log
+from .reading import ReadStats, Resume, compression_of, iter_line_chunks, open_log
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
 
@@ -117,9 +117,11 @@ class _Collector:
             self.sink(signed_table(rows))
 
 
-def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector) -> None:
+def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
+               first_line: int = 1) -> None:
     read = ReadStats()
-    line_no = 1
+    line_no = first_line
+    begin = fh.tell()  # decompressed offset
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
     try:
         for lines in iter_line_chunks(fh, read):
@@ -139,23 +141,38 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
         finish(ctx, state)
     out.flush(ctx)
     st = ctx.stats
-    st.lines = line_no - 1
+    st.lines = line_no - first_line
+    # After a read error the start of a line may be left over: the next incremental run reads it whole.
+    st.end_offset = begin + read.bytes_read - read.pending_bytes
     st.ignored = st.lines - st.failures - st.unparsed
     st.truncated_lines = read.truncated_lines
     st.undecodable_chunks = read.bad_bytes_chunks
 
 
-def _split_points(path: Path, parts: int) -> list[int]:
-    size = path.stat().st_size
-    points = [0]
+def _split_points(path: Path, parts: int, start: int, end: int) -> list[int]:
+    points = [start]
     with open(path, "rb") as fh:
         for k in range(1, parts):
-            fh.seek(size * k // parts)
+            fh.seek(start + (end - start) * k // parts)
             fh.readline()  # to the start of the next line
             pos = fh.tell()
-            if points[-1] < pos < size:
+            if points[-1] < pos < end:
                 points.append(pos)
-    return points + [size]
+    return points + [end]
+
+
+def whole_lines_end(path: Path, start: int) -> int:
+    """The offset just after the last newline of a plain file at or after `start` (start if none)."""
+    with open(path, "rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        while end > start:
+            block = max(start, end - (1 << 16))
+            fh.seek(block)
+            nl = fh.read(end - block).rfind(b"\n")
+            if nl >= 0:
+                return block + nl + 1
+            end = block
+    return start
 
 
 def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int, spool: str):
@@ -176,9 +193,11 @@ def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, en
 
 
 def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Sink,
-               progress: ProgressFn | None = None, workers: int = 1) -> FileStats:
+               progress: ProgressFn | None = None, workers: int = 1, resume: Resume | None = None) -> FileStats:
     """Parse one file; its failures go to `sink` as signed Arrow tables, in batches. Returns the
-    file's stats. Never raises on file content.
+    file's stats (end_offset: where reading stopped). Never raises on file content.
+
+    With `resume`, reading starts at its offset, and a plain file stops after its last complete line.
 
     With workers > 1, a large plain file is cut into byte ranges at line starts: the first is
     parsed here with the scan's state, the others in worker processes, which spool their rows to
@@ -188,13 +207,20 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
     parser = REGISTRY[log.format]
     ctx = _file_context(log, opts, zone, zone_name)
     out = _Collector(sink)
-    splittable = (workers > 1 and hasattr(parser, "resolve_pending") and compression_of(log.path) is None
-                  and log.path.stat().st_size >= SPLIT_MIN_BYTES)
+    start, first_line = (resume.offset, resume.line_no) if resume else (0, 1)
+    plain = compression_of(log.path) is None
+    end = (whole_lines_end(log.path, start) if resume else log.path.stat().st_size) if plain else None
+    splittable = (workers > 1 and hasattr(parser, "resolve_pending") and end is not None
+                  and end - start >= SPLIT_MIN_BYTES)
     if not splittable:
         with open_log(log.path) as fh:
-            _read_into(parser, fh, ctx, state, progress, out)
+            if end is not None:
+                fh = _Range(fh, start, end)
+            elif start:
+                fh.seek(start)  # compressed: decompresses up to there (stops early if shorter)
+            _read_into(parser, fh, ctx, state, progress, out, first_line)
         return ctx.stats
-    points = _split_points(log.path, workers)
+    points = _split_points(log.path, workers, start, end)
     ctx_mp = multiprocessing.get_context("fork")
     with tempfile.TemporaryDirectory(prefix="logscan-") as spool_dir, \
             ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp) as pool:
@@ -202,13 +228,13 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
         futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1], spools[k])
                    for k in range(1, len(points) - 1)]
         with open(log.path, "rb") as fh:
-            _read_into(parser, _Range(fh, 0, points[1]), ctx, state, progress, out)
+            _read_into(parser, _Range(fh, start, points[1]), ctx, state, progress, out, first_line)
         stats = ctx.stats
-        for fut, spool, start, end in zip(futures, spools[1:], points[1:-1], points[2:], strict=True):
+        for fut, spool, range_start, range_end in zip(futures, spools[1:], points[1:-1], points[2:], strict=True):
             pending, part_stats, part_state = fut.result()
             parser.resolve_pending(pending, state)
             parser.merge_state(state, part_state)
-            offset = stats.lines
+            offset = first_line - 1 + stats.lines
             for batch in pq.ParquetFile(spool).iter_batches(batch_size=FLUSH_ROWS):
                 table = pa.Table.from_batches([batch])
                 idx = table.schema.get_field_index("line_no")
@@ -217,14 +243,14 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
                 r["line_no"] += offset
             if pending:
                 sink(signed_table(pending))
-            _add_stats(stats, part_stats)
+            _add_stats(stats, part_stats, offset)
             if progress is not None:
-                progress(end - start)
+                progress(range_end - range_start)
+    stats.end_offset = end
     return stats
 
 
-def _add_stats(into: FileStats, part: FileStats) -> None:
-    offset = into.lines
+def _add_stats(into: FileStats, part: FileStats, offset: int) -> None:
     for name in ("lines", "failures", "ignored", "unparsed", "truncated_lines", "undecodable_chunks"):
         setattr(into, name, getattr(into, name) + getattr(part, name))
     room = UNPARSED_EXAMPLES - len(into.unparsed_examples)
@@ -262,12 +288,19 @@ def signed_table(rows: list[dict]) -> pa.Table:
 
 def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None,
          on_files: Callable[[list[LogFile], list[Skipped]], None] | None = None,
-         sink: Sink | None = None) -> ScanResult:
+         sink: Sink | None = None, resume: Callable[[LogFile], Resume | None] | None = None,
+         states: dict[str, object] | None = None) -> ScanResult:
     """Scan the paths. Classified failures go to `sink` batch by batch when one is given (memory
     then stays flat whatever the number of failures); otherwise they are collected in
-    ScanResult.table."""
+    ScanResult.table.
+
+    Incremental scans (logscan/store.py) pass `resume`, which says where each file picks up
+    (None: nothing new, the file is not opened), and `states`, the parsers' correlation state by
+    format, carried from the previous run and updated in place."""
     timer = _StageTimer()
-    engine = Engine.load(list(opts.rule_files))
+    # An incremental run with nothing new never needs the rules: they are compiled at the first
+    # file that has news (before it is read, so a malformed rule file still stops the run early).
+    engines: list[Engine] = [] if resume is not None else [Engine.load(list(opts.rule_files))]
     zone, zone_name = load_zone(opts.tz)
     files, skipped = discover(paths, opts.forced_format)
     timer.lap("discover")
@@ -281,18 +314,25 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
     deliver = sink if sink is not None else collected.append
 
     def classified(table: pa.Table) -> None:
-        deliver(engine.classify_table(table))
+        deliver(engines[0].classify_table(table))
 
-    states: dict[str, object] = {}
+    states = {} if states is None else states
     all_stats: list[FileStats] = []
     for log in files:
+        start = resume(log) if resume is not None else None
+        if resume is not None and start is None:
+            continue
+        if not engines:
+            timer.lap("parse and classify")
+            engines.append(Engine.load(list(opts.rule_files)))
+            timer.lap("rules")
         state = states.setdefault(log.format, REGISTRY[log.format].new_state())
-        all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers))
+        all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers, start))
     timer.lap("parse and classify")
     timer.report()
     empty = schema.plain_arrow_schema().empty_table()
     table = pa.concat_tables(collected) if collected else empty
-    return ScanResult(table, all_stats, skipped, engine.stats)
+    return ScanResult(table, all_stats, skipped, engines[0].stats if engines else {})
 
 
 class _StageTimer:

@@ -56,9 +56,19 @@ def open_log(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where an incremental scan (logscan/store.py) picks a file up. A plain file is then read
+    only up to its last complete line: a line still being written waits for the next run."""
+
+    offset: int = 0  # decompressed bytes already consumed
+    line_no: int = 1  # number of the line that starts at offset
+
+
 @dataclass
 class ReadStats:
     bytes_read: int = 0
+    pending_bytes: int = 0  # of bytes_read, the start of a line not yielded yet
     truncated_lines: int = 0
     bad_bytes_chunks: int = 0
 
@@ -98,13 +108,16 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
         cut = data.rfind(b"\n")
         if cut < 0:
             carry += data
+            stats.pending_bytes = len(carry)
             if len(carry) > MAX_LINE_CHARS:
+                stats.pending_bytes = 0
                 yield [_decode(carry[:MAX_LINE_CHARS], stats)]
                 stats.truncated_lines += 1
                 carry, skipping = b"", True
             continue
         block = carry + data[:cut]
         carry = data[cut + 1 :]
+        stats.pending_bytes = len(carry)
         lines = _decode(block, stats).split("\n")
         if max(map(len, lines)) > MAX_LINE_CHARS:
             for i, line in enumerate(lines):
@@ -113,6 +126,7 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
                     stats.truncated_lines += 1
         yield lines
     if carry:
+        stats.pending_bytes = 0
         yield [_decode(carry, stats)]
 
 

@@ -50,6 +50,7 @@ class FileStats:
     undecodable_chunks: int = 0
     first_time: int | None = None  # UTC epoch microseconds
     last_time: int | None = None
+    end_offset: int = 0  # decompressed bytes of the file consumed when reading stopped
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     # Failure-looking lines that were deliberately not made into rows, by stated reason.
     ignored_reasons: Counter = field(default_factory=Counter)

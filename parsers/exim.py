@@ -120,6 +120,8 @@ class EximState:
     """Message-id correlation for one scan, bounded in size."""
 
     MAX_IDS = 200_000
+    # Carried from one run to the next by an incremental scan (logscan/store.py saves it as JSON).
+    PERSISTED = ("arrivals", "deferrals")
 
     def __init__(self) -> None:
         self.arrivals: dict[str, str] = {}  # message id -> raw "<=" text

@@ -58,6 +58,11 @@ def _event(stage: str | None, text: str) -> str:
 
 
 class PhpmailerState:
+    # Carried from one run to the next by an incremental scan (logscan/store.py saves it as JSON):
+    # a send attempt may be logged across two runs.
+    PERSISTED = ("stamp", "attempt_row", "causes", "cause_open", "sent", "quit", "greeting", "server", "tls_mode",
+                 "sender", "recipient")
+
     def __init__(self) -> None:
         self.stamp: str | None = None
         self.attempt_row = False  # the current send attempt already has its failure row

@@ -186,6 +186,8 @@ class PostfixState:
     """
 
     MAX_QUEUE_IDS = 200_000
+    # Carried from one run to the next by an incremental scan (logscan/store.py saves it as JSON).
+    PERSISTED = ("queue",)
 
     def __init__(self) -> None:
         # Keyed by queue id alone: ids are unique on a host over months, and a clash between two
