@@ -168,7 +168,9 @@ def _tracked_from(d: Any) -> Tracked:
     if not (isinstance(t.fp, str) and isinstance(t.path, str) and t.format in REGISTRY
             and isinstance(t.unparsed_examples, list) and isinstance(t.ignored_reasons, dict)
             and isinstance(t.deliveries, dict) and isinstance(t.open_record, bool)
-            and (t.record is None or (isinstance(t.record, dict) and _is_plain(t.record, 7)))
+            and (t.record is None or (isinstance(t.record, dict) and set(t.record) <= {"state", "rows"}
+                                      and isinstance(t.record.get("state", {}), dict)
+                                      and isinstance(t.record.get("rows", []), list) and _is_plain(t.record, 7)))
             and all(k.count("\t") == 2 and isinstance(n, int) for k, n in t.deliveries.items())):
         raise ValueError(f"file entry is malformed: {str(d)[:200]}")
     return t

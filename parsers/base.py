@@ -188,7 +188,8 @@ def restore_record(state: Any, ctx: FileContext, record: dict[str, Any]) -> None
     """Go on where take_record stopped (JSON turned its tuples into lists; parsers unpack either)."""
     names = set(state.FILE_STATE)
     for n, v in record.get("state", {}).items():
-        if n in names:
+        fresh = getattr(state, n, None) if n in names else None
+        if n in names and (fresh is None or v is None or type(v) is type(fresh)):  # a flag stays a flag
             setattr(state, n, v)
     for n in record.get("rows", []):
         if n in names and isinstance(getattr(state, n), dict):

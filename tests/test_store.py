@@ -481,3 +481,19 @@ def test_open_record_waits_for_the_next_run(tmp_path, cached_rules):
     want = rows_key(scan([str(one)], ScanOptions(workers=1, forced_format="smtplib")).table)
     assert run() == sum(want.values()) > before
     assert stored(store) == want
+
+
+def test_open_record_in_state_is_validated(tmp_path, cached_rules):
+    lines = (Path(__file__).parents[1] / "sample_logs" / "smtplib" / "app.log").read_bytes().splitlines(keepends=True)
+    end = next(i for i, x in enumerate(lines) if x.startswith(b"smtplib.SMTPRecipientsRefused")) + 1
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    logs.mkdir()
+    (logs / "app.log").write_bytes(b"".join(lines[:end]))
+    assert run_store(store, logs, extra=["--format", "smtplib"]).exit_code == 0
+    path = store / "_logscan" / "state.json"
+    state = json.loads(path.read_text())
+    assert state["files"][0]["open_record"] and state["files"][0]["record"]["state"]["pending"]
+    state["files"][0]["record"] = {"state": 5}
+    path.write_text(json.dumps(state))
+    r = run_store(store, logs, extra=["--format", "smtplib"])
+    assert r.exit_code == 10 and "cannot be read" in r.output and "Traceback" not in r.output
