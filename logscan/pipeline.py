@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from logscan.parsers import REGISTRY
-from logscan.parsers.base import UNPARSED_EXAMPLES, FileContext, FileStats
+from logscan.parsers.base import UNPARSED_EXAMPLES, FileContext, FileStats, restore_record, take_record
 
 from . import schema
 from .arrowcols import column
@@ -118,8 +118,11 @@ class _Collector:
 
 
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
-               first_line: int = 1) -> None:
+               first_line: int = 1, resume: Resume | None = None, plain: bool = False) -> None:
     read = ReadStats()
+    per_file = resume is not None and hasattr(state, "FILE_STATE")  # an incremental run, multi-line records
+    if per_file and resume.record:
+        restore_record(state, ctx, resume.record)
     line_no = first_line
     begin = fh.tell()  # decompressed offset
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
@@ -136,9 +139,16 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     except (OSError, EOFError, lzma.LZMAError) as exc:
         # A truncated .gz of a log still being rotated: keep what was read, say where it stopped.
         ctx.stats.read_error = f"stopped after line {line_no - 1}: {exc}"
-    finish = getattr(parser, "finish", None)  # parsers with multi-line records flush the last one
-    if finish is not None:
+    # Parsers with multi-line records flush the last one, except in an incremental run at the end
+    # of a plain file that grew since the last run: its writer may be in the middle of that record,
+    # so the record is kept open (per file) and the next run goes on with its remaining lines. It
+    # is finished by the first run that finds the file unchanged, rotated away or compressed.
+    held = per_file and plain and not resume.final
+    finish = getattr(parser, "finish", None)
+    if finish is not None and not held:
         finish(ctx, state)
+    if per_file:
+        ctx.stats.record, ctx.stats.open_record = take_record(parser, state, ctx, held)
     out.flush(ctx)
     st = ctx.stats
     st.lines = line_no - first_line
@@ -218,7 +228,7 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
                 fh = _Range(fh, start, end)
             elif start:
                 fh.seek(start)  # compressed: decompresses up to there (stops early if shorter)
-            _read_into(parser, fh, ctx, state, progress, out, first_line)
+            _read_into(parser, fh, ctx, state, progress, out, first_line, resume, plain)
         return ctx.stats
     points = _split_points(log.path, workers, start, end)
     ctx_mp = multiprocessing.get_context("fork")

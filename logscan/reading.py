@@ -63,6 +63,8 @@ class Resume:
 
     offset: int = 0  # decompressed bytes already consumed
     line_no: int = 1  # number of the line that starts at offset
+    record: dict | None = None  # where the parser stood in the file's records (parsers/base.py take_record)
+    final: bool = False  # unchanged since the last run: finish the record it was left open in
 
 
 @dataclass

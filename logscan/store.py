@@ -19,7 +19,10 @@ wherever it now lives (logrotate's rename to mail.log.1 or mail.log-20261127, co
 mail.log.2.gz, copytruncate's copy) and read from the saved offset, so the lines written to it
 between the last run and the rotation are read once. A file no fingerprint matches (new,
 truncated, replaced) is read from the start. Only complete lines of a plain file are consumed;
-a compressed file cannot grow, so its last line is read even without a newline.
+a compressed file cannot grow, so its last line is read even without a newline. A client log's
+multi-line record still open at the end of a plain file (a traceback whose writer may not be done)
+is kept with that file's entry, not finished, and finished by the first run that finds the file
+unchanged or compressed (pipeline._read_into).
 
 A run is one transaction. Its failures are written under unique names in staging; then one
 atomic rename of state.json commits the new file offsets, the parsers' state and the list of
@@ -121,6 +124,10 @@ class Tracked:
     last_seen: float = 0.0  # epoch seconds
     # successful deliveries over all runs, for failure rates: "day<TAB>domain<TAB>relay" -> count
     deliveries: dict = field(default_factory=dict)
+    # client logs: where the parser stood in the file's multi-line records, and whether one was
+    # left open at its end (finished by the next run, see pipeline._read_into)
+    record: dict | None = None
+    open_record: bool = False
 
     def stats(self) -> dict[str, Any]:
         """Totals over every run, in the shape of FileStats.as_dict() (plus offset, first/last time)."""
@@ -160,7 +167,10 @@ def _tracked_from(d: Any) -> Tracked:
             raise ValueError(f"file entry {name} is not a count: {getattr(t, name)!r}")
     if not (isinstance(t.fp, str) and isinstance(t.path, str) and t.format in REGISTRY
             and isinstance(t.unparsed_examples, list) and isinstance(t.ignored_reasons, dict)
-            and isinstance(t.deliveries, dict)
+            and isinstance(t.deliveries, dict) and isinstance(t.open_record, bool)
+            and (t.record is None or (isinstance(t.record, dict) and set(t.record) <= {"state", "rows"}
+                                      and isinstance(t.record.get("state", {}), dict)
+                                      and isinstance(t.record.get("rows", []), list) and _is_plain(t.record, 7)))
             and all(k.count("\t") == 2 and isinstance(n, int) for k, n in t.deliveries.items())):
         raise ValueError(f"file entry is malformed: {str(d)[:200]}")
     return t
@@ -213,7 +223,11 @@ class Planner:
         for path, st in stats.items():
             key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             same = self._claim(lambda t, key=key: (t.dev, t.inode, t.size, t.mtime_ns) == key)
-            if same is not None:
+            if same is not None and self.tracked[same].open_record:
+                # not grown since a run left a record open at its end: that record is complete
+                t = self.tracked[same]
+                self.plan[path] = (same, _head(Path(path)), st, Resume(t.offset, t.line_no, t.record, final=True))
+            elif same is not None:
                 self.plan[path] = (same, None, st, None)
             else:
                 heads[path] = _head(Path(path))
@@ -230,7 +244,7 @@ class Planner:
                 self.restarted.append(path)  # shorter than what was read: truncated, then rewritten
                 self.plan[path] = (None, head, st, Resume())
             else:
-                self.plan[path] = (found, head, st, Resume(t.offset, t.line_no))
+                self.plan[path] = (found, head, st, Resume(t.offset, t.line_no, t.record))
             del heads[path]
         for path, head in heads.items():
             st = stats[path]
@@ -254,7 +268,7 @@ class Planner:
                 self.waiting.append(path)  # a copy still being made: read on once it is complete
                 self.plan[path] = (free[0], None, st, None)
             else:
-                self.plan[path] = (free[0], head, st, Resume(t.offset, t.line_no))
+                self.plan[path] = (free[0], head, st, Resume(t.offset, t.line_no, t.record))
         return any(r is not None for _, _, _, r in self.plan.values())
 
     def resume(self, log: LogFile) -> Resume | None:
@@ -277,6 +291,7 @@ class Planner:
             t.path, t.format, t.dev, t.inode, t.size, t.mtime_ns = path, f.format, st.st_dev, st.st_ino, \
                 st.st_size, st.st_mtime_ns
             t.offset, t.line_no = f.end_offset, start.line_no + f.lines
+            t.record, t.open_record = f.record, f.open_record
             t.add(f)
             t.last_seen = now
             out.append(t)
@@ -311,6 +326,8 @@ def dump_parser_states(states: dict[str, Any]) -> dict[str, Any]:
         saved = {}
         for name in getattr(state, "PERSISTED", ()):
             value = getattr(state, name)
+            if isinstance(value, tuple):
+                value = list(value)  # (a host and port: JSON has no tuples; parsers unpack either)
             if isinstance(value, dict):
                 # An entry load_parser_states would refuse is dropped (that message loses its
                 # context), so that one odd value cannot stop every later run.

@@ -51,6 +51,10 @@ class FileStats:
     first_time: int | None = None  # UTC epoch microseconds
     last_time: int | None = None
     end_offset: int = 0  # decompressed bytes of the file consumed when reading stopped
+    # Incremental runs only (take_record): where the parser stood in this file's records, and
+    # whether a record was left open (not finished) because the file may still grow.
+    record: dict[str, Any] | None = None
+    open_record: bool = False
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     # Failure-looking lines that were deliberately not made into rows, by stated reason.
     ignored_reasons: Counter = field(default_factory=Counter)
@@ -155,4 +159,38 @@ class Parser(Protocol):
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: Any) -> None:
         """Parse consecutive lines; count each one in ctx.stats; append rows with ctx.emit.
         A parser whose records span lines may also define finish(ctx, state), called at the end
-        of each file, to emit the record still open."""
+        of each file, to emit the record still open.
+
+    The state class of a parser whose records span lines lists in FILE_STATE the attributes that
+    say where it stands inside one file's records, and in OPEN_RECORD the one that is set while a
+    record finish() would emit is open. An incremental run (logscan/store.py) keeps them per file
+    (take_record / restore_record) and does not finish a record open at the end of a plain file
+    that grew in that run: the next run goes on reading it with the rest of its lines."""
+
+
+def take_record(parser: Parser, state: Any, ctx: FileContext, held: bool) -> tuple[dict[str, Any], bool]:
+    """At the end of a file in an incremental run: the FILE_STATE of `state` as JSON-plain data, and
+    whether a record is open in it. The state's FILE_STATE is reset, so the next file starts clean.
+    held (finish() was not called): rows the open record may still extend (a FILE_STATE value that
+    is a row not written yet) are taken out of ctx.rows and kept in the record until it ends."""
+    names = state.FILE_STATE
+    saved = {n: getattr(state, n) for n in names}
+    rows = [n for n in names if held and isinstance(saved[n], dict) and any(saved[n] is r for r in ctx.rows)]
+    if rows:
+        ctx.rows = [r for r in ctx.rows if not any(r is saved[n] for n in rows)]
+    fresh = parser.new_state()
+    for n in names:
+        setattr(state, n, getattr(fresh, n))
+    return {"state": saved, "rows": rows}, held and bool(saved[state.OPEN_RECORD])
+
+
+def restore_record(state: Any, ctx: FileContext, record: dict[str, Any]) -> None:
+    """Go on where take_record stopped (JSON turned its tuples into lists; parsers unpack either)."""
+    names = set(state.FILE_STATE)
+    for n, v in record.get("state", {}).items():
+        fresh = getattr(state, n, None) if n in names else None
+        if n in names and (fresh is None or v is None or type(v) is type(fresh)):  # a flag stays a flag
+            setattr(state, n, v)
+    for n in record.get("rows", []):
+        if n in names and isinstance(getattr(state, n), dict):
+            ctx.rows.append(getattr(state, n))  # counted in the run that emitted it

@@ -56,6 +56,10 @@ def _event(types: list[str], text: str) -> tuple[str, str | None]:
 
 
 class JavamailState:
+    # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
+    FILE_STATE = ("stamp", "trace", "tls_mode")
+    OPEN_RECORD = "trace"
+
     def __init__(self) -> None:
         self.stamp: str | None = None
         # the stack trace being read: (line no, first line, [(type, message lines)])

@@ -74,6 +74,10 @@ def _row(message: str, code: str | None, command: str | None, response_code: Any
 
 
 class NodemailerState:
+    # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
+    FILE_STATE = ("stamp", "block", "block_line")
+    OPEN_RECORD = "block"
+
     def __init__(self) -> None:
         self.stamp: str | None = None
         self.block: list[str] | None = None  # lines of the util.inspect'ed Error being read

@@ -62,6 +62,9 @@ class PhpmailerState:
     # a send attempt may be logged across two runs.
     PERSISTED = ("stamp", "attempt_row", "causes", "cause_open", "sent", "quit", "greeting", "server", "tls_mode",
                  "sender", "recipient")
+    # Kept per file: the row that continuation lines of a multi-line reply still extend.
+    FILE_STATE = ("last_row",)
+    OPEN_RECORD = "last_row"
 
     def __init__(self) -> None:
         self.stamp: str | None = None

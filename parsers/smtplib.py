@@ -68,6 +68,11 @@ def _event(exc: str, text: str) -> tuple[str, str | None]:
 
 
 class SmtplibState:
+    # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
+    FILE_STATE = ("stamp", "in_traceback", "chained", "through_smtplib", "frame", "tls_mode", "pending",
+                  "chained_pending")
+    OPEN_RECORD = "pending"
+
     def __init__(self) -> None:
         self.stamp: str | None = None  # time of the current log record
         self.in_traceback = False

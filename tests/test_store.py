@@ -3,6 +3,7 @@ exactly the failures of one scan over every complete line written so far, each o
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 
 from logscan.cli import app
 from logscan.pipeline import ScanOptions, scan
-from logscan.store import Store, read_failures
+from logscan.store import Store, read_failures, scan_into
 
 runner = CliRunner()
 # Provenance differs by design between an incremental run and one scan of the whole timeline.
@@ -396,36 +397,103 @@ def test_store_options_and_exit_codes_documented():
     assert "logscan report --store" in readme and "OnCalendar=" in readme and "* * * * root logscan scan" in readme
 
 
-# A log record's first line, in the client logs: "2026-11-27 21:30:13,952 ...", "[27-Nov-2026 21:11:23 UTC] ...",
-# "Nov 27, 2026 9:23:12 PM ...", "Nov 27 21:30:09 ...".
-RECORD_START = re.compile(rb"\d{4}-\d\d-\d\d|\[\d\d-[A-Z][a-z]{2}-\d{4} |[A-Z][a-z]{2} \d\d?, \d{4}|[A-Z][a-z]{2} [ \d]\d \d\d:")
+CLIENT_LOGS = [("msmtp", "msmtp.log"), ("phpmailer", "smtpdebug-level2.log"),
+               ("phpmailer", "smtpdebug-level2-error_log.log"), ("phpmailer", "smtpdebug-level4.log"),
+               ("smtplib", "app.log"), ("javamail", "app.log"), ("nodemailer", "app.log")]
 
 
-@pytest.mark.parametrize("kind,name,every", [
-    ("msmtp", "msmtp.log", 1),
-    ("phpmailer", "smtpdebug-level2.log", 3),  # a send attempt spread over runs
-    ("phpmailer", "smtpdebug-level2-error_log.log", 3),
-    ("smtplib", "app.log", 1),
-    ("javamail", "app.log", 1),
-    ("nodemailer", "app.log", 1),
-])
-def test_client_logs_across_runs(tmp_path, kind, name, every):
-    """A run after every `every` log records (whole records: a traceback, a stack trace, an error
-    dump or a multi-line reply is written at once by its logger) stores exactly the rows of one
-    scan."""
-    lines = (Path(__file__).parents[1] / "sample_logs" / kind / name).read_bytes().splitlines(keepends=True)
-    ends = [i for i in range(1, len(lines)) if RECORD_START.match(lines[i])][::every]
-    assert len(ends) > 10
-    logs, store = tmp_path / "logs", tmp_path / "store"
-    logs.mkdir()
-    start = 0
-    for end in [*ends, len(lines)]:
-        with open(logs / name, "ab") as fh:
-            fh.write(b"".join(lines[start:end]))
-        start = end
-        assert run_store(store, logs, extra=["--format", kind]).exit_code == 0
+@pytest.fixture(scope="module")
+def cached_rules():
+    """The rules compiled once for the many runs below (compiling them is most of a small run)."""
+    from logscan.engine import Engine
+
+    load, cache = Engine.load, {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Engine, "load", classmethod(lambda cls, files: cache.get(tuple(files))
+                                               or cache.setdefault(tuple(files), load(files))))
+        yield
+
+
+def runs_cut_every(tmp_path: Path, kind: str, name: str, every: int, lines: list[bytes]) -> Counter:
+    """Write the log `every` lines at a time, an incremental run after each (and one more after
+    the last, as the next cron run would find it unchanged); the stored rows."""
+    logs, store = tmp_path / f"logs-{every}", tmp_path / f"store-{every}"
+    logs.mkdir(parents=True)
+    run = functools.partial(scan_into, store, [str(logs)], kind,
+                            functools.partial(scan, [str(logs)], ScanOptions(workers=1, forced_format=kind)))
+    with open(logs / name, "ab") as fh:
+        for start in range(0, len(lines), every):
+            fh.write(b"".join(lines[start:start + every]))
+            fh.flush()
+            run()
+    run()
+    return stored(store)
+
+
+@pytest.mark.parametrize("kind,name", CLIENT_LOGS)
+def test_client_logs_cut_anywhere(tmp_path, cached_rules, kind, name):
+    """Runs at any line boundary, in the middle of a traceback, a stack trace, an error dump or a
+    multi-line reply, store exactly the rows of one scan of the whole log: the record left open at
+    the end of a run is carried to the next (pipeline._read_into). Every 1 to 7 lines over the
+    48 lines around the first failure of each sample (every boundary inside those records, in every
+    phase), every 7 lines over all of it (about 1000 runs in all, so the rules are compiled once)."""
+    path = Path(__file__).parents[1] / "sample_logs" / kind / name
+    lines = path.read_bytes().splitlines(keepends=True)
+    first = min(scan([str(path)], ScanOptions(workers=1, forced_format=kind)).table.column("line_no").to_pylist())
+    window = lines[max(first - 30, 0):first + 18]  # 48 lines around the first failure
     one = tmp_path / "one" / name
     one.parent.mkdir()
-    one.write_bytes(b"".join(lines))
-    want = rows_key(scan([str(one)], ScanOptions(workers=1, forced_format=kind)).table)
-    assert stored(store) == want and sum(want.values()) > 5
+    for label, part, cuts in (("window", window, range(1, 8)), ("all", lines, (7,))):
+        one.write_bytes(b"".join(part))
+        want = rows_key(scan([str(one)], ScanOptions(workers=1, forced_format=kind)).table)
+        assert sum(want.values()) >= 1
+        for every in cuts:
+            got = runs_cut_every(tmp_path / label, kind, name, every, part)
+            assert got == want, (every, f"missing {sum((want - got).values())}, extra {sum((got - want).values())}")
+
+
+def test_open_record_waits_for_the_next_run(tmp_path, cached_rules):
+    """A traceback that ends a run is not stored until the log grows or a run finds it unchanged;
+    a rotated and compressed file finishes it too."""
+    lines = (Path(__file__).parents[1] / "sample_logs" / "smtplib" / "app.log").read_bytes().splitlines(keepends=True)
+    end = next(i for i, x in enumerate(lines) if x.startswith(b"smtplib.SMTPRecipientsRefused")) + 1
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    logs.mkdir()
+    (logs / "app.log").write_bytes(b"".join(lines[:end]))
+
+    def run():
+        scan_into(store, [str(logs)], "smtplib", functools.partial(scan, [str(logs)], ScanOptions(
+            workers=1, forced_format="smtplib")))
+        return sum(stored(store).values())
+
+    assert run() == 0  # the traceback may go on ("During handling of the above exception ...")
+    assert run() == 1  # unchanged since: it was complete
+    assert run() == 1
+    with open(logs / "app.log", "ab") as fh:
+        fh.write(b"".join(lines[end:end + 40]))
+    before = run()
+    (logs / "app.log").rename(logs / "app.log.1")
+    with open(logs / "app.log.1", "rb") as src, gzip.open(logs / "app.log.1.gz", "wb") as dst:
+        dst.write(src.read())
+    (logs / "app.log.1").unlink()
+    one = tmp_path / "one.log"
+    one.write_bytes(b"".join(lines[:end + 40]))
+    want = rows_key(scan([str(one)], ScanOptions(workers=1, forced_format="smtplib")).table)
+    assert run() == sum(want.values()) > before
+    assert stored(store) == want
+
+
+def test_open_record_in_state_is_validated(tmp_path, cached_rules):
+    lines = (Path(__file__).parents[1] / "sample_logs" / "smtplib" / "app.log").read_bytes().splitlines(keepends=True)
+    end = next(i for i, x in enumerate(lines) if x.startswith(b"smtplib.SMTPRecipientsRefused")) + 1
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    logs.mkdir()
+    (logs / "app.log").write_bytes(b"".join(lines[:end]))
+    assert run_store(store, logs, extra=["--format", "smtplib"]).exit_code == 0
+    path = store / "_logscan" / "state.json"
+    state = json.loads(path.read_text())
+    assert state["files"][0]["open_record"] and state["files"][0]["record"]["state"]["pending"]
+    state["files"][0]["record"] = {"state": 5}
+    path.write_text(json.dumps(state))
+    r = run_store(store, logs, extra=["--format", "smtplib"])
+    assert r.exit_code == 10 and "cannot be read" in r.output and "Traceback" not in r.output
