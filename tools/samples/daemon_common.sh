@@ -1,5 +1,6 @@
 # Sourced by make_postfix_samples.sh and make_exim_samples.sh (they need $WORK, $HERE, $PY, $LOGHOST):
-# the rsyslogd and trouble_smtpd.py life cycle both MTA runs share. The client scripts use the
+# the rsyslogd and trouble_smtpd.py life cycle both MTA runs share, the swaks submission, the package
+# check, and the split of one run's log into a rotated set. The client scripts use the
 # lighter trouble_server.sh instead (no syslog, no transcript).
 
 stop_pidfile() {  # stop_pidfile FILE : TERM the process in FILE, wait up to 6 s, remove FILE
@@ -37,4 +38,42 @@ start_trouble() {  # the scripted provider on its 127.0.0.1 ports (trouble_smtpd
         > "$WORK/trouble.out" 2>&1 &
     echo $! > "$WORK/trouble.pid"
     for _ in $(seq 1 50); do grep -q ready "$WORK/trouble.out" 2>/dev/null && break; sleep 0.1; done
+}
+
+say() { echo "== $(date +%T) $*" >&2; }
+
+missing_packages() {  # missing_packages PKG... : the ones not installed ("removed, config kept" is missing)
+    local p
+    for p in "$@"; do
+        dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || printf ' %s' "$p"
+    done
+}
+
+sw() {  # swaks, quiet, with a unique Message-Id; a refusal is what the run wants, not an error
+    N=$((N+1))
+    swaks --silent 2 --helo client.example.com \
+        --header "Message-Id: <$(date +%Y%m%d%H%M%S).$N.swaks@client.example.com>" "$@" >/dev/null 2>&1 || true
+}
+
+rotate_in_thirds() {  # rotate_in_thirds SRC OUTDIR NAME STAMP_CHARS
+    # One run's log as a rotated set: oldest third -> NAME.2.gz, middle -> NAME.1, newest -> NAME.
+    # Each cut moves on to the next change of second (the first STAMP_CHARS characters), like a
+    # rotation between two writes.
+    "$PY" - "$1" "$2" "$3" "$4" <<'EOF'
+import sys
+src, out, name, width = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lines = open(src, "rb").read().splitlines(keepends=True)
+n = len(lines)
+def cut(i):
+    while 0 < i < n and lines[i][:width] == lines[i - 1][:width]:
+        i += 1
+    return i
+a = cut(n // 3); b = cut(2 * n // 3)
+with open(f"{out}/{name}.2", "wb") as f: f.writelines(lines[:a])
+with open(f"{out}/{name}.1", "wb") as f: f.writelines(lines[a:b])
+with open(f"{out}/{name}", "wb") as f: f.writelines(lines[b:])
+print(f"main run: {n} lines -> {a} / {b - a} / {n - b}", file=sys.stderr)
+EOF
+    rm -f "$2/$3.2.gz"
+    gzip -n -9 "$2/$3.2"
 }

@@ -33,14 +33,9 @@ SELECTOR='+smtp_protocol_error +smtp_syntax_error +tls_cipher +tls_peerdn +tls_c
 
 mkdir -p "$WORK" "$OUT" "$OUT/syslog" "$OUT/clean"
 
-say() { echo "== $(date +%T) $*" >&2; }
-
 # ----------------------------------------------------------------- install
 install_packages() {
-    local need=""
-    for p in exim4-daemon-light swaks rsyslog openssl; do
-        dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || need="$need $p"
-    done
+    local need; need=$(missing_packages exim4-daemon-light swaks rsyslog openssl)
     if [ -n "$need" ]; then
         say "installing:$need"
         export DEBIAN_FRONTEND=noninteractive
@@ -139,12 +134,6 @@ sm_big() {
     { printf 'From: %s\nTo: %s\nSubject: %s\n\n' "$from" "$rcpt" "$subj"
       head -c "$size" /dev/zero | tr '\0' 'x' | fold -w 76; echo; } \
         | /usr/sbin/sendmail -odi -f "$from" "$rcpt" || true
-}
-# sw [swaks args...] : SMTP to the local Exim daemon
-sw() {
-    N=$((N+1))
-    swaks --silent 2 --helo client.example.com \
-        --header "Message-Id: <$(date +%Y%m%d%H%M%S).$N.swaks@client.example.com>" "$@" >/dev/null 2>&1 || true
 }
 abuse() { "$PY" "$HERE/exim_smtp_abuse.py" "$@" 2>>"$WORK/abuse.err" || true; }
 qcount() { /usr/sbin/exim4 -bpc 2>/dev/null || echo 0; }
@@ -355,23 +344,7 @@ publish() {
     local L=$WORK/log-main
     if [ -s "$L/mainlog" ]; then
         neutralize < "$L/mainlog" > "$WORK/mainlog.main"
-        "$PY" - "$WORK/mainlog.main" "$OUT" <<'EOF'
-import gzip, sys
-src, out = sys.argv[1], sys.argv[2]
-lines = open(src, "rb").read().splitlines(keepends=True)
-n = len(lines)
-def cut(i):  # move the cut to the next change of second, like a rotation between writes
-    while 0 < i < n and lines[i][:19] == lines[i - 1][:19]:
-        i += 1
-    return i
-a = cut(n // 3); b = cut(2 * n // 3)
-with open(out + "/mainlog.2", "wb") as f: f.writelines(lines[:a])
-with open(out + "/mainlog.1", "wb") as f: f.writelines(lines[a:b])
-with open(out + "/mainlog", "wb") as f: f.writelines(lines[b:])
-print(f"main run: {n} lines -> {a} / {b - a} / {n - b}", file=sys.stderr)
-EOF
-        rm -f "$OUT/mainlog.2.gz"
-        gzip -n -9 "$OUT/mainlog.2"
+        rotate_in_thirds "$WORK/mainlog.main" "$OUT" mainlog 19
         for f in rejectlog paniclog; do
             if [ -s "$L/$f" ]; then neutralize < "$L/$f" > "$OUT/$f"; else rm -f "$OUT/$f"; fi
         done

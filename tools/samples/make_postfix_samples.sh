@@ -27,14 +27,9 @@ PY=${PYTHON:-python3}
 
 mkdir -p "$WORK" "$OUT" "$OUT/rfc3339" "$OUT/clean"
 
-say() { echo "== $(date +%T) $*" >&2; }
-
 # ----------------------------------------------------------------- install
 install_packages() {
-    local need=""
-    for p in postfix swaks rsyslog dovecot-core libsasl2-modules openssl; do
-        dpkg -s "$p" 2>/dev/null | grep -q "^Status: install ok installed" || need="$need $p"  # not "removed, config kept"
-    done
+    local need; need=$(missing_packages postfix swaks rsyslog dovecot-core libsasl2-modules openssl)
     if [ -n "$need" ]; then
         say "installing:$need"
         export DEBIAN_FRONTEND=noninteractive
@@ -243,12 +238,6 @@ sm_big() {
     { printf 'From: %s\nTo: %s\nSubject: large attachment\n\n' "$from" "$rcpt"
       head -c "$size" /dev/zero | tr '\0' 'x' | fold -w 76; echo; } | /usr/sbin/sendmail -f "$from" "$rcpt" || true
 }
-# sw [swaks args...] : SMTP to Postfix's own smtpd
-sw() {
-    N=$((N+1))
-    swaks --silent 2 --helo client.example.com \
-        --header "Message-Id: <$(date +%Y%m%d%H%M%S).$N.swaks@client.example.com>" "$@" >/dev/null 2>&1 || true
-}
 queue_empty() { [ "$(postqueue -j 2>/dev/null | wc -l)" -eq 0 ]; }
 # flush the queue every $1 seconds until empty or $2 seconds passed
 drain() {
@@ -419,24 +408,7 @@ neutralize() {
 publish() {
     if [ -s "$WORK/raw-main.log" ]; then
         neutralize < "$WORK/raw-main.log" > "$WORK/main.log"
-        # rotate chronologically: oldest third -> mail.log.2.gz, middle -> mail.log.1, newest -> mail.log
-        "$PY" - "$WORK/main.log" "$OUT" <<'EOF'
-import gzip, sys
-src, out = sys.argv[1], sys.argv[2]
-lines = open(src, "rb").read().splitlines(keepends=True)
-n = len(lines)
-def cut(i):  # move the cut to the next change of second, like a rotation between writes
-    while 0 < i < n and lines[i][:15] == lines[i - 1][:15]:
-        i += 1
-    return i
-a = cut(n // 3); b = cut(2 * n // 3)
-with open(out + "/mail.log.2", "wb") as f: f.writelines(lines[:a])
-with open(out + "/mail.log.1", "wb") as f: f.writelines(lines[a:b])
-with open(out + "/mail.log", "wb") as f: f.writelines(lines[b:])
-print(f"main run: {n} lines -> {a} / {b - a} / {n - b}", file=sys.stderr)
-EOF
-        rm -f "$OUT/mail.log.2.gz"
-        gzip -n -9 "$OUT/mail.log.2"
+        rotate_in_thirds "$WORK/main.log" "$OUT" mail.log 15
     fi
     [ -s "$WORK/raw-rfc3339.log" ] && neutralize < "$WORK/raw-rfc3339.log" > "$OUT/rfc3339/mail.log"
     [ -s "$WORK/raw-clean.log" ] && neutralize < "$WORK/raw-clean.log" > "$OUT/clean/mail.log"
