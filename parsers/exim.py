@@ -79,6 +79,14 @@ REJECT_STAGE = {"RCPT": "RCPT TO", "MAIL": "MAIL FROM", "after DATA": "end of DA
 DEFER_STAGE = {"-44": "RCPT TO", "-45": "MAIL FROM", "-46": "DATA", "-43": "connect", "-42": "AUTH",
                "-37": "STARTTLS", "-38": "STARTTLS", "-32": "DNS", "-36": "DNS", "110": "connect", "111": "connect",
                "113": "connect", "101": "connect"}
+# A "==" line with one of these codes or texts is a delivery our own settings postponed: no attempt
+# was made, so nothing failed (src/macros.h: ERRNO_HELD -23, ERRNO_RRETRY/LRETRY/HRETRY -52..-54 "not
+# time for ...", ERRNO_LOCAL_ONLY -55, ERRNO_QUEUE_DOMAIN -56, ERRNO_TRETRY -57 "transport concurrency
+# limit"; the texts from transports/smtp.c, which logs them as defer (0) or (-1)). Exim test-suite log.
+NO_ATTEMPT_CODES = frozenset({"-23", "-52", "-53", "-54", "-55", "-56", "-57"})
+NO_ATTEMPT_TEXTS = ("SMTP delivery explicitly queued", "first-pass only routing due to -odqs")
+NO_ATTEMPT = ("no delivery attempt: held or queued by our own settings (hold_domains, queue_domains, -odqs, "
+              "max_parallel, serialize_hosts)")
 REPLY_STAGE = {"initial connection": "greeting", "end of data": "end of DATA"}
 
 TLS_DETAILS = ("TLS error on connection to ", "TLS session: ", "Required TLS certificate status",
@@ -437,6 +445,9 @@ class EximParser:
         if text[:2] == "==" and ("etry time not reached" in diag or "etry time not yet reached" in diag):
             ctx.ignored("no delivery attempt (retry time not reached); the attempt that failed has its own line")
             return
+        if text[:2] == "==" and (code in NO_ATTEMPT_CODES or diag.startswith(NO_ATTEMPT_TEXTS)):
+            ctx.ignored(NO_ATTEMPT)
+            return
         event = "deferred" if text[:2] == "==" else "bounced"
         if text[:2] == "**" and ("retry timeout exceeded" in diag or "have been failing for a long time" in diag
                                  or "retry time not reached for any host after a long failure period" in diag):
@@ -651,6 +662,11 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(ref=f"{T}0195:15",
            ignore="no delivery attempt (retry time not reached); the attempt that failed has its own line"),
     Sample(ref=f"{T}0014:1", ignore=""),
+    Sample(ref=f"{T}0031:5", ignore=NO_ATTEMPT),
+    Sample(ref=f"{T}0055:22", ignore=NO_ATTEMPT),
+    Sample(ref=f"{T}0209:2", ignore=NO_ATTEMPT),
+    Sample(ref=f"{T}0570:15", ignore=NO_ATTEMPT),
+    Sample(ref=f"{T}0217:226", expect={"category": "recipient_unknown"}),
     # ---- fail2ban's Exim logs: plain, journal export and syslog with the stamp cut ----
     Sample(ref=f"{F2B}:86", ignore="connection closed by an ACL 'drop'; the rejected line before it is the failure"),
     Sample(ref=f"{F2B}:128", expect={"event": "rejected", "smtp_stage": "connect", "client_ip": "192.0.2.101",

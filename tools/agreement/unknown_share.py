@@ -2,19 +2,33 @@
 
     python tools/agreement/unknown_share.py          # per corpus: failures, unknown, share
     python tools/agreement/unknown_share.py --top 20 # ... and the most frequent unknown signatures
+    python tools/agreement/unknown_share.py --exim-repo DIR  # ... and which unknown Exim test-suite rows
+                                                     # carry a text scripted by the test itself
+
 
 The corpora are ../shared/corpora (real logs from public projects, read in place; see their README).
 Each is scanned by the real pipeline with its format forced, as tests/test_corpora*.py do. The Exim
 test-suite logs come from Exim's own tests: many replies there are invented by its test
-configuration ("550 NO", "forced defer"), so their unknown share says less than the others'.
+configuration ("550 NO", "not just now"), so their unknown share says less than the others'.
+`--exim-repo` takes a checkout of Exim at the corpus' commit (13835a3c1e05) and counts the unknown
+rows whose reply or message text is written in the test's own scripts or configuration (test/scripts,
+test/confs) or is runtest's mask for an OS error ("Network Error"): nothing outside the test could
+say what they mean. The rest are texts of Exim's own that logscan does not classify yet.
+The postfix-grok-patterns cases are single Postfix messages; each gets a syslog header (as
+tests/test_corpora.py does) and the set is scanned as one log.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
+
+import regex
 
 from logscan.pipeline import ScanOptions, scan
 
@@ -25,9 +39,29 @@ def _files(folder: str) -> list[Path]:
     return sorted(p for p in (CORPORA / folder).rglob("*") if p.is_file())
 
 
+GROK_DAEMONS = {"POSTFIX_SMTP": "smtp", "POSTFIX_LMTP": "lmtp", "POSTFIX_ERROR": "error",
+                "POSTFIX_QMGR": "qmgr", "POSTFIX_SMTPD": "smtpd"}
+
+
+def grok_cases_log(folder: Path) -> Path:
+    """The postfix-grok-patterns messages as one syslog file (written once into `folder`)."""
+    out = folder / "postfix-grok-patterns.log"
+    if not out.exists():
+        lines = []
+        for raw in open(CORPORA / "postfix-grok-patterns" / "cases.jsonl", encoding="utf-8"):
+            case = json.loads(raw)
+            daemon = GROK_DAEMONS.get(case["pattern"])
+            if daemon and "\n" not in case["data"]:
+                lines.append(f"Nov 27 12:00:00 mx1 postfix/{daemon}[123]: {case['data']}\n")
+        out.write_text("".join(lines), encoding="utf-8")
+    return out
+
+
 # name -> (files, format)
-def corpus_logs() -> dict[str, tuple[list[Path], str]]:
+def corpus_logs(scratch: Path | None = None) -> dict[str, tuple[list[Path], str]]:
+    scratch = scratch or Path(tempfile.mkdtemp(prefix="logscan-unknown-"))
     return {
+        "postfix-grok-patterns/cases.jsonl": ([grok_cases_log(scratch)], "postfix"),
         "fail2ban/postfix.log": ([CORPORA / "fail2ban" / "postfix.log"], "postfix"),
         "fail2ban/exim.log": ([CORPORA / "fail2ban" / "exim.log"], "exim"),
         "fail2ban/exim-spam.log": ([CORPORA / "fail2ban" / "exim-spam.log"], "exim"),
@@ -40,31 +74,98 @@ def corpus_logs() -> dict[str, tuple[list[Path], str]]:
     }
 
 
-def measure(name: str, files: list[Path], fmt: str) -> tuple[int, Counter]:
-    """(failures, Counter of (event, signature) for the unknown ones)."""
+def measure(name: str, files: list[Path], fmt: str, diagnostics: dict | None = None) -> tuple[int, Counter]:
+    """(failures, Counter of (event, signature) for the unknown ones). If `diagnostics` is a dict,
+    it receives one whole diagnostic per unknown (event, signature)."""
     table = scan([str(f) for f in files], ScanOptions(forced_format=fmt, workers=1)).table
     if table.num_rows == 0:
         return 0, Counter()
     rows = zip(table.column("category").to_pylist(), table.column("event").to_pylist(),
-               table.column("signature").to_pylist(), strict=True)
-    return table.num_rows, Counter((e, s) for c, e, s in rows if c == "unknown")
+               table.column("signature").to_pylist(), table.column("diagnostic").to_pylist(), strict=True)
+    unknown = Counter()
+    for c, e, s, d in rows:
+        if c == "unknown":
+            unknown[(e, s)] += 1
+            if diagnostics is not None:
+                diagnostics.setdefault((e, s), d or "")
+    return table.num_rows, unknown
+
+
+# Exim's own framing around a reply or message: what is left is the text the test wrote.
+EXIM_FRAMING = regex.compile(
+    r"^(?:.{0,300}?(?:SMTP error from remote mail server after|LMTP error after|PRDR error after)"
+    r"[^:]{0,200}(?::<[^>]{0,300}>)?: |.{0,300}? : response to \"[^\"]{0,300}\" was: |"
+    r"Could not complete (?:sender|recipient) verify callout: .{0,300}? : |host \S{1,300} \[[^\]]{1,64}\]: )")
+
+
+def scripted_text(diagnostic: str) -> str:
+    """The part of a diagnostic that a test script or configuration could have written."""
+    text = EXIM_FRAMING.sub("", diagnostic.strip(), count=1).replace("\\n", "\n").split("\n")[0]
+    return MULTILINE_REST.sub("", text).strip()
+
+
+MULTILINE_REST = regex.compile(r"(?<=^\d{3}-.{1,300}?) \d{3}[ -].*$")
+
+
+# Where Exim's tests write the texts their servers, ACLs, routers, alias and filter files answer with.
+FIXTURE_DIRS = ("test/scripts", "test/confs", "test/aux-fixed", "test/aux-var-src", "test/runtest")
+
+
+def exim_fixture_text(repo: Path) -> str:
+    """The FIXTURE_DIRS of an Exim git checkout, as one text."""
+    names = subprocess.run(["git", "-C", str(repo), "ls-files", *FIXTURE_DIRS],
+                           capture_output=True, text=True, check=True).stdout.split()
+    return "\n".join((repo / n).read_text(encoding="utf-8", errors="replace") for n in names
+                     if (repo / n).is_file()) or _from_git_objects(repo)
+
+
+def _from_git_objects(repo: Path) -> str:
+    """A bare mirror has no work tree: read the same files from HEAD."""
+    names = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only", "HEAD", *FIXTURE_DIRS],
+                           capture_output=True, text=True, check=True).stdout.split()
+    return "\n".join(subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{n}"], capture_output=True,
+                                    text=True, errors="replace").stdout for n in names)
+
+
+# What Exim logs when one of our ACL statements refuses without a `message` or `log_message`
+# (src/smtp_in.c, src/acl.c): Exim's own words, but they name no reason at all.
+NO_REASON = regex.compile(r"^(?:temporarily )?rejected (?:RCPT|MAIL|after DATA|connection|VRFY|EXPN|WELLKNOWN|"
+                          r"ATRN|ETRN|STARTTLS|HELO|EHLO)$|^VRFY failed$")
+
+
+def scripted_by_test(text: str, fixtures: str) -> bool:
+    if len(text) < 2:
+        return False
+    return regex.search(r"(?<![\w-])" + regex.escape(text) + r"(?![\w])", fixtures) is not None
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--top", type=int, default=0, help="list this many unknown signatures per corpus")
+    ap.add_argument("--exim-repo", type=Path, help="an Exim git checkout (or bare mirror) at the corpus' commit")
     args = ap.parse_args(argv)
     if not CORPORA.exists():
         print(f"Error: {CORPORA} not found (the shared corpora)", file=sys.stderr)
         return 3
+    fixtures = exim_fixture_text(args.exim_repo) if args.exim_repo else None
     total_f = total_u = 0
     for name, (files, fmt) in corpus_logs().items():
-        failures, unknown = measure(name, files, fmt)
+        diagnostics: dict = {}
+        failures, unknown = measure(name, files, fmt, diagnostics)
         u = sum(unknown.values())
         total_f, total_u = total_f + failures, total_u + u
         print(f"{name:<36} {failures:>6} failures {u:>6} unknown {100 * u / max(failures, 1):5.1f}%")
+        scripted = set()
+        if fixtures is not None and name.startswith("exim/"):
+            scripted = {k for k in unknown if scripted_by_test(scripted_text(diagnostics[k]), fixtures)}
+            silent = {k for k in unknown if k not in scripted and NO_REASON.match(k[1])}
+            s, n = sum(unknown[k] for k in scripted), sum(unknown[k] for k in silent)
+            rest = u - s - n
+            print(f"    of which {s} carry a text scripted by the test, {n} are Exim's words for an ACL refusal "
+                  f"without a reason, {rest} ({100 * rest / max(failures, 1):.1f}% of the failures) other Exim texts")
         for (event, sig), n in unknown.most_common(args.top):
-            print(f"    {n:>5} {event} | {sig[:160]}")
+            mark = "test" if (event, sig) in scripted else "    "
+            print(f"    {n:>5} {mark} {event} | {sig[:160]}")
     print(f"{'all':<36} {total_f:>6} failures {total_u:>6} unknown {100 * total_u / max(total_f, 1):5.1f}%")
     return 0
 
