@@ -129,7 +129,8 @@ def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
         echo(f"\nTop recurring problems (of {tally.failures} failures):")
         for i, p in enumerate(tally.problems(top), 1):
             sig = p["signature"] if len(p["signature"]) <= 150 else p["signature"][:147] + "..."
-            echo(f"  {i:>2}. {p['failures']:>6} x {p['category']} [{p['rule_id'] or '-'}]: {sig}")
+            cause = f" <- {p['last_deferral']}" if p["last_deferral"] else ""
+            echo(f"  {i:>2}. {p['failures']:>6} x {p['category']}{cause} [{p['rule_id'] or '-'}]: {sig}")
     echo("\nPer file (lines / failures / ignored / unparsed):")
     for f in result.files:
         echo(f"  {f.lines:>9} {f.failures:>7} {f.ignored:>9} {f.unparsed:>6}  {f.path} ({f.format})")
@@ -364,6 +365,14 @@ SourceOpt = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
+def _last_deferral(engine, rec: dict[str, Any], verdict, direction: str, source: str | None):
+    """For a text classified `expired` that carries "last deferral: ...": the verdict on that deferral."""
+    if verdict.category != "expired":
+        return None
+    return engine.last_deferral(dict(rec, event="expired", direction=rec.get("direction") or direction,
+                                     source=rec.get("source") or source))
+
+
 def _classify_as(engine, rec: dict[str, Any], direction: Direction, source: str | None):
     """The verdict for rec and the direction it was read in. A record's own direction wins; auto tries
     outbound (what a pasted reply usually is), then inbound when outbound finds nothing."""
@@ -419,15 +428,23 @@ def classify_cmd(
         engine = Engine.load(list(rules or ()))
         if jsonl:
             return _classify_jsonl(engine, getattr(sys.stdin, "buffer", sys.stdin), sys.stdout, direction, source)
-        v, used = _classify_as(engine, _record({"diagnostic": text}), direction, source)
+        rec = _record({"diagnostic": text})
+        v, used = _classify_as(engine, rec, direction, source)
         cat = engine.categories.get(v.category)
         typer.echo(f"category: {v.category} ({cat.text('title', lang.value) if cat else ''})")
         typer.echo(f"rule:     {v.rule_id or '-'}")
         typer.echo(f"direction: {used}" + (" (auto)" if direction is Direction.auto else ""))
         typer.echo(f"evidence: {v.evidence}")
-        if cat:
+        steps = list(cat.text("remediation", lang.value)) if cat else []
+        last = _last_deferral(engine, rec, v, used, source)
+        if last:
+            lcat = engine.categories.get(last.category)
+            typer.echo(f"last deferral: {last.category} ({lcat.text('title', lang.value) if lcat else ''})"
+                       f", rule {last.rule_id or '-'}: {last.evidence}")
+            steps = (list(lcat.text("remediation", lang.value)) if lcat else []) + steps
+        if steps:
             typer.echo(WHAT_TO_DO[lang.value])
-            for i, step in enumerate(cat.text("remediation", lang.value), 1):
+            for i, step in enumerate(steps, 1):
                 typer.echo(f"  {i}. {step}")
         return 0
 
@@ -486,8 +503,12 @@ def _classify_jsonl(engine, infile, outfile, direction: Direction = Direction.au
             continue
         if isinstance(obj.get("smtp_code"), str):
             obj["smtp_code"] = int(obj["smtp_code"])
-        v, _ = _classify_as(engine, _record(obj), direction, source)
+        rec = _record(obj)
+        v, used = _classify_as(engine, rec, direction, source)
         obj["category"], obj["rule_id"] = v.category, v.rule_id or None
+        last = _last_deferral(engine, rec, v, used, source)
+        if last:
+            obj["last_deferral_category"] = last.category
         outfile.write(json.dumps(obj, ensure_ascii=False) + "\n")
     return bad
 

@@ -30,6 +30,9 @@ KEY_FIELDS = ("event", "direction", "source", "smtp_code", "enhanced_status", "s
               "relay_port", "tls_mode", "signature")
 
 
+# How the parsers join an expired message's last deferral to its diagnostic (parsers/postfix.py, exim.py).
+LAST_DEFERRAL = "last deferral: "
+
 LANGUAGES = ("en", "zh")  # English, Simplified Chinese
 
 
@@ -277,8 +280,25 @@ class Engine:
                 return Verdict(rule.category, rule.id, evidence)
         return Verdict("unknown", "", "no rule matched")
 
+    def last_deferral(self, rec: dict[str, Any]) -> Verdict | None:
+        """For an expired record whose diagnostic carries its last deferral (the parsers write
+        "...; last deferral: <text>", with the deferral's relay, code, status and stage in the
+        record's fields): the verdict on that deferral. None for any other record."""
+        if rec.get("event") != "expired":
+            return None
+        text = (rec.get("diagnostic") or "").partition(LAST_DEFERRAL)[2]
+        if not text:
+            return None
+        deferral = dict(rec, event="deferred", signature=signature_of(text))
+        key = tuple(deferral.get(k) for k in KEY_FIELDS)
+        v = self._verdicts.get(key)
+        if v is None:
+            v = self._verdicts[key] = self.classify(deferral)
+        return v
+
     def classify_table(self, table: pa.Table) -> pa.Table:
-        """Fill signature, category and rule_id; each distinct key is classified once."""
+        """Fill signature, category, rule_id and last_deferral_category; each distinct key is
+        classified once."""
         if table.num_rows == 0:
             return table
         signatures = table.column("signature").to_pylist()
@@ -295,9 +315,24 @@ class Engine:
             rule_ids.append(v.rule_id or None)
         self.stats["rows"] = self.stats.get("rows", 0) + table.num_rows
         self.stats["distinct_keys"] = len(verdicts)
-        for name, values in (("signature", signatures), ("category", categories), ("rule_id", rule_ids)):
+        deferral = self._last_deferral_categories(table)
+        for name, values in (("signature", signatures), ("category", categories), ("rule_id", rule_ids),
+                             ("last_deferral_category", deferral)):
             table = table.set_column(table.schema.get_field_index(name), name, column(values, pa.string()))
         return table
+
+    def _last_deferral_categories(self, table: pa.Table) -> list[str | None]:
+        events = table.column("event").to_pylist()
+        out: list[str | None] = [None] * table.num_rows
+        if "expired" not in events:
+            return out
+        fields = [f for f in KEY_FIELDS if f != "signature"] + ["diagnostic"]
+        cols = {f: table.column(f).to_pylist() for f in fields}
+        for i, event in enumerate(events):
+            if event == "expired":
+                v = self.last_deferral({f: cols[f][i] for f in fields})
+                out[i] = v.category if v else None
+        return out
 
 
 def example_failures(engine: Engine, only: set[Path] | None = None) -> list[str]:

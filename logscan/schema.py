@@ -111,6 +111,13 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field("category", pa.string(), "Root-cause category chosen by the rules.", dictionary=True),
     Field("rule_id", pa.string(), "The rule that chose it.", dictionary=True),
+    Field(
+        "last_deferral_category",
+        pa.string(),
+        "For an `expired` row whose log recorded the last deferral: the root cause of that deferral "
+        "(what to fix so the next message does not expire); empty otherwise.",
+        dictionary=True,
+    ),
     Field("source_file", pa.string(), "File the line came from.", dictionary=True),
     Field("line_no", pa.int64(), "1-based line number in that file (after decompression)."),
     Field("line", pa.string(), "The original log line, for evidence."),

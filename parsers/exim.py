@@ -589,7 +589,7 @@ SAMPLES: tuple[Sample, ...] = (
             "2026-11-27 20:40:43 1xX2kM-0008Cl-35 == again@refused.example.org R=fake_fast T=smtp_fast defer (111): Connection refused DT=0s",
         ),
         expect={"event": "expired", "recipient": "again@refused.example.org", "sender": "bob@example.com",
-                "error_code": "111", "category": "expired",
+                "error_code": "111", "category": "expired", "last_deferral_category": "connection_refused",
                 "diagnostic": "retry timeout exceeded; last deferral: Connection refused"}),
     Sample(
         "2026-11-27 20:31:31 1xX2bT-0007Nd-1E ** nosuchuser@example.com F=<bob@example.com>: Unknown user DT=0s",

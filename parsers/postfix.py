@@ -661,7 +661,7 @@ SAMPLES: tuple[Sample, ...] = (
         "Nov 27 19:41:29 mx1 postfix/qmgr[13007]: 3569D164580: from=<bob@example.com>, status=expired, returned to sender",
         context=("Nov 27 19:40:27 mx1 postfix/smtp[13262]: 3569D164580: to=<postmaster@refused.example.org>, relay=none, delay=0.02, delays=0/0.02/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:2599: Connection refused)",),
         expect={"event": "expired", "sender": "bob@example.com", "recipient": "postmaster@refused.example.org",
-                "enhanced_status": "4.4.1", "category": "expired",
+                "enhanced_status": "4.4.1", "category": "expired", "last_deferral_category": "connection_refused",
                 "diagnostic": "message expired in the queue; last deferral: connect to 127.0.0.1[127.0.0.1]:2599: Connection refused"}),
     Sample(
         "Nov 27 19:40:27 mx1 postfix/smtpd[13052]: NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 554 5.7.1 <victim@gmail-like.example>: Relay access denied; from=<someone@example.org> to=<victim@gmail-like.example> proto=ESMTP helo=<client.example.com>",

@@ -41,7 +41,8 @@ def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
     """The failure table as pandas, with the derived columns the report groups by. Takes a pyarrow
     Table or a frame, so a stored dataset can feed a report as well as a fresh scan."""
     df = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
-    for name in ("recipient_domain", "relay_host", "host", "source_file", "category", "rule_id", "event"):
+    for name in ("recipient_domain", "relay_host", "host", "source_file", "category", "rule_id", "event",
+                 "last_deferral_category"):
         if isinstance(df[name].dtype, pd.CategoricalDtype):
             df[name] = df[name].astype(object)
     df["time"] = pd.to_datetime(df["time"], utc=True)
@@ -96,10 +97,13 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
     by_cat = df.groupby("category", sort=False).agg(
         failures=("category", "size"), recipients=("recipient", "nunique"), domains=("recipient_domain", "nunique"),
     ).sort_values("failures", ascending=False)
+    # Expired messages, by the cause of their last deferral (what to fix so the next ones get out).
+    deferrals = df.loc[df["category"] == "expired", "last_deferral_category"].value_counts()
     by_category = [
         {"category": cid, "title": title(cid), "family": categories[cid].family if cid in categories else "other",
          "failures": int(r.failures), "share": r.failures / n, "recipients": int(r.recipients),
-         "domains": int(r.domains)}
+         "domains": int(r.domains),
+         "last_deferrals": [(d, title(d), int(c)) for d, c in deferrals.items()] if cid == "expired" else []}
         for cid, r in by_cat.iterrows()
     ]
     unknown = df[df["category"] == "unknown"].drop_duplicates("signature").tail(5)
@@ -129,11 +133,17 @@ def problems(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en"
     ).reset_index().sort_values(["impact", "failures", "last"], ascending=False)
     events = _counts_per_problem(df, "event")
     domains = _counts_per_problem(df, "recipient_domain", 5)
+    deferrals = _counts_per_problem(df, "last_deferral_category", 1)
     samples = _samples_per_problem(df)
     out = []
     for r in agg.itertuples(index=False):
         k = (r.category, r.signature)
         cat = categories.get(r.category)
+        # An expired message: its last deferral is what to fix, so that cause's steps come first.
+        cause_id = next(iter(deferrals.get(k, {})), "")
+        cause = categories.get(cause_id)
+        remediation = (list(cause.text("remediation", lang)) if cause else []) + \
+            (list(cat.text("remediation", lang)) if cat else [])
         out.append({
             "category": r.category,
             "family": cat.family if cat else "other",
@@ -151,7 +161,9 @@ def problems(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en"
             "days_active": int(r.days),
             "rule_id": r.rule_id if isinstance(r.rule_id, str) else "",
             "samples": samples.get(k, []),
-            "remediation": list(cat.text("remediation", lang)) if cat else [],
+            "last_deferral": cause_id,
+            "last_deferral_title": cause.text("title", lang) if cause else "",
+            "remediation": remediation,
         })
     return out
 
@@ -217,6 +229,7 @@ class Tally:
         self.by_category: Counter = Counter()
         self.by_problem: Counter = Counter()
         self.rule_of: dict[tuple[str, str], str] = {}
+        self.deferral_of: dict[tuple[str, str], str] = {}
 
     def add(self, table: pa.Table) -> None:
         self.failures += table.num_rows
@@ -226,8 +239,11 @@ class Tally:
         self.by_category.update(cats)
         keys = list(zip(cats, sigs, strict=True))
         self.by_problem.update(keys)
-        for key, rule in zip(keys, rules, strict=True):
+        deferrals = table.column("last_deferral_category").to_pylist()
+        for key, rule, deferral in zip(keys, rules, deferrals, strict=True):
             self.rule_of.setdefault(key, rule or "")
+            if deferral:
+                self.deferral_of.setdefault(key, deferral)
 
     def categories(self, categories: dict[str, Category]) -> list[dict[str, Any]]:
         return [
@@ -238,6 +254,7 @@ class Tally:
 
     def problems(self, top: int) -> list[dict[str, Any]]:
         return [
-            {"category": c, "signature": s, "failures": n, "rule_id": self.rule_of.get((c, s), "")}
+            {"category": c, "signature": s, "failures": n, "rule_id": self.rule_of.get((c, s), ""),
+             "last_deferral": self.deferral_of.get((c, s), "")}
             for (c, s), n in self.by_problem.most_common(top)
         ]

@@ -149,8 +149,8 @@ def _table(raw: pd.DataFrame) -> pa.Table:
                                 preserve_index=False)
 
 
-PROBLEM_FIELDS = ("rank", "status", "category", "title", "rule_id", "signature", "failures", "impact", "recipients",
-                  "domains", "clients", "first", "last", "days_active", "samples", "remediation")
+PROBLEM_FIELDS = ("rank", "status", "category", "title", "last_deferral", "rule_id", "signature", "failures", "impact",
+                  "recipients", "domains", "clients", "first", "last", "days_active", "samples", "remediation")
 
 
 def export_problems(problems: list[dict[str, Any]], folder: Path) -> None:

@@ -227,3 +227,14 @@ def test_classify_jsonl_keeps_fields_adds_category_and_reports_bad_lines():
     r = runner.invoke(app, ["classify", "--jsonl"], input=b'{"diagnostic": "550 \xff"}\n' + lines[0].encode() + b"\n")
     assert r.exit_code == 7 and "line 1: not UTF-8" in r.stderr and len(r.stdout.splitlines()) == 1
     assert run("classify").exit_code == 2  # neither TEXT nor --jsonl
+
+
+def test_classify_names_the_last_deferral_of_an_expired_message():
+    # Exim's line for a message that expired after deferrals (sample in parsers/exim.py)
+    expired = {"diagnostic": "retry timeout exceeded; last deferral: Connection refused", "event": "expired",
+               "source": "exim", "error_code": "111"}
+    r = runner.invoke(app, ["classify", "--jsonl"], input=json.dumps(expired) + "\n")
+    out = json.loads(r.stdout)
+    assert (out["category"], out["last_deferral_category"]) == ("expired", "connection_refused")
+    plain = runner.invoke(app, ["classify", "--jsonl"], input=json.dumps({"diagnostic": "550 5.1.1 unknown"}) + "\n")
+    assert "last_deferral_category" not in json.loads(plain.stdout)

@@ -44,6 +44,9 @@ def test_sample(parser, index, sample):
     row = dict(new[0])
     if "category" in sample.expect:
         row["category"] = ENGINE.classify(row).category
+    if "last_deferral_category" in sample.expect:
+        last = ENGINE.last_deferral(row)
+        row["last_deferral_category"] = last.category if last else None
     for field, want in sample.expect.items():
         assert row.get(field) == want, f"{field}: want {want!r}, got {row.get(field)!r}\n{line}"
     # a record spanning lines (a traceback, an Error dump) is cited by its first line

@@ -135,7 +135,7 @@ def test_problems_are_ranked_by_impact_with_samples(daily):
     assert top["days_active"] == 1 and top["rule_id"] and top["remediation"]
     assert all(":" in s and s.split(": ", 1)[0].rsplit(":", 1)[1].isdigit() for s in top["samples"])
     csv_head = (out / "2026-11-02" / "problems.csv").read_text().splitlines()[0]
-    assert csv_head.startswith("rank,status,category,title,rule_id,signature,failures,impact")
+    assert csv_head.startswith("rank,status,category,title,last_deferral,rule_id,signature,failures,impact")
 
 
 def test_failures_without_time_are_counted_not_dropped(tmp_path):
@@ -194,3 +194,18 @@ def postfix_scan_deliveries():
     for f in postfix_scan().files:
         total.update(f.deliveries)
     return total
+
+
+def test_expired_problems_lead_with_the_cause_of_their_last_deferral():
+    from logscan.reports.aggregate import summarize
+
+    categories = load_categories()
+    s = summarize(failures_on({"2026-11-04": ["expired"]}), categories)
+    caused = [p for p in s.problems if p["last_deferral"]]
+    assert caused, "the Postfix samples have messages that expired after deferrals"
+    for p in caused:
+        cause = categories[p["last_deferral"]]
+        assert p["category"] == "expired" and p["last_deferral_title"] == cause.title
+        assert p["remediation"][: len(cause.remediation)] == list(cause.remediation)
+    expired = next(c for c in s.by_category if c["category"] == "expired")
+    assert sum(n for _, _, n in expired["last_deferrals"]) == sum(p["failures"] for p in caused)
