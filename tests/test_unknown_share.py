@@ -18,15 +18,15 @@ pytestmark = pytest.mark.slow
 CEILINGS = {  # measured 2026-11-27 (before issue 5's rules: 0.0, 13.9, 57.1, 7.7, 0.0, 60.0, 63.8, 21.8 %;
     # first pass: 0.0, 11.1, 14.3, 7.7, 0.0, 51.8, 52.6, 2.3 %; then 51.4, 50.9, 2.3 % for the Exim
     # test suite; 2026-11-28, Exim's own texts, queue decisions no longer failures, stage fallbacks:
-    # 28.3, 43.8, 2.3 %)
+    # 27.8, 42.0, 2.3 %)
     "postfix-grok-patterns/cases.jsonl": 0.0,
     "fail2ban/postfix.log": 0.0,
     "fail2ban/exim.log": 0.0,
     "fail2ban/exim-spam.log": 0.0,
     "lightmeter/individual_files": 0.0,
     "lightmeter/complete": 0.0,
-    "exim/log (Exim test suite)": 0.283,
-    "exim/rejectlog (Exim test suite)": 0.438,
+    "exim/log (Exim test suite)": 0.279,
+    "exim/rejectlog (Exim test suite)": 0.420,
     "exim/paniclog (Exim test suite)": 0.023,
 }
 
@@ -62,5 +62,9 @@ def test_scripted_text_is_the_part_a_test_could_write():
     assert tool.scripted_text("forced defer") == "forced defer"
     assert tool.scripted_by_test("550 NO", "server\n550 NO\n")
     assert not tool.scripted_by_test("550 NO", "server\n550 NOTOK\n")
+    # a piece of the text is enough, unless Exim's own source writes it
+    assert tool.scripted_by_test("don't like sender <a@b>", "message = don't like sender $sender_address")
+    assert not tool.scripted_by_test("Administrative prohibition", "message = Administrative prohibition",
+                                     frozenset({"Administrative prohibition"}))
     assert tool.NO_REASON.match("temporarily rejected after DATA")
     assert not tool.NO_REASON.match("rejected RCPT <a@b>: relay not permitted")
