@@ -544,7 +544,7 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001
         for name in ("event", "direction", "source", "stage", "error_code", "enhanced_status", "smtp_code",
                      "relay_port", "tls_mode"):
             if getattr(r, name):
-                typer.echo(f"{name}: {', '.join(map(str, getattr(r, name)))}")
+                typer.echo(f"{name}: {', '.join(str(v) if v != '' else '(none logged)' for v in getattr(r, name))}")
         for name in ("diagnostic", "not_diagnostic", "relay_host"):
             if getattr(r, name) is not None:
                 typer.echo(f"{name}: /{getattr(r, name).pattern}/")
