@@ -145,16 +145,26 @@ NO_REASON = regex.compile(r"^(?:temporarily )?rejected (?:RCPT|MAIL|after DATA|c
                           r"^Temporary local problem$|^local configuration problem$")
 
 
-# What a log line fills in (addresses, numbers, octal escapes) splits a text into its literal pieces.
-FILLED_IN = regex.compile(r"<[^>]{0,300}>|\d+|\\\d{3}|[\[\]()]")
+# What a log line fills in (addresses, numbers, octal escapes, brackets) splits a text into its
+# literal pieces.
+FILLED_IN = regex.compile(r"<[^>]{0,300}>|\S{0,300}@\S{0,300}|\d+|\\\d{3}|[\[\]()]|>>|<<")
+
+
+def _candidates(text: str) -> list[str]:
+    """The text, then each literal piece and its word prefixes (2+ words, 8+ characters): a test
+    configuration writes "don't like sender $sender_address", the log has the address filled in."""
+    out = [text]
+    for piece in FILLED_IN.split(text):
+        words = piece.split()
+        out += [p for n in range(len(words), 1, -1) if len(p := " ".join(words[:n])) >= 8]
+    return out
 
 
 def scripted_by_test(text: str, fixtures: str, exim_strings: frozenset[str] = frozenset()) -> bool:
-    """Is `text` written in the test's fixtures (whole, or its longest literal piece of 8+
-    characters) and not the start of a string Exim's own source writes?"""
-    pieces = sorted((p.strip() for p in FILLED_IN.split(text)), key=len, reverse=True)
-    for needle in (text, pieces[0] if pieces and len(pieces[0]) >= 8 else ""):
-        if len(needle) < 2 or any(s.startswith(needle) for s in exim_strings):
+    """Is `text` written in the test's fixtures (whole, or a literal piece of it), and not the
+    part of a string that Exim's own source writes?"""
+    for needle in _candidates(text):
+        if len(needle) < 2 or needle not in fixtures or any(needle in s for s in exim_strings):
             continue
         if regex.search(r"(?<![\w-])" + regex.escape(needle) + r"(?![\w])", fixtures):
             return True
