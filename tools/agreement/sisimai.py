@@ -10,7 +10,8 @@ engine with what a log row would carry: the reply code, the RFC 3463 status (not
 X.0.9NN codes), the SMTP stage, the remote host, outbound. The mapping (sisimai_mapping.toml) says
 which logscan categories mean what each Sisimai reason means; a verdict outside them is a
 disagreement. Disagreements where logscan is right and Sisimai is not are listed with the reason in
-sisimai_reviewed.toml; they are counted apart, never as agreement.
+sisimai_reviewed.toml; they are counted apart, never as agreement. So are abstentions: rows where
+logscan says `unknown` because the reply names no cause (an [[abstain]] entry there says why).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Case:
     record: dict
     category: str = ""
     rule_id: str = ""
-    verdict: str = ""  # agree | reviewed | disagree | no-verdict
+    verdict: str = ""  # agree | reviewed | abstain | disagree | no-verdict
     why: str = ""
 
 
@@ -62,7 +63,8 @@ class Result:
 
     @property
     def judged(self) -> int:
-        return self.count("agree") + self.count("reviewed") + self.count("disagree")
+        # An abstention stays in the denominator: it lowers agreement, as any row without a cause does.
+        return self.count("agree") + self.count("reviewed") + self.count("abstain") + self.count("disagree")
 
     @property
     def agreement(self) -> float:
@@ -72,9 +74,10 @@ class Result:
     def agreement_with_reviewed(self) -> float:
         return (self.count("agree") + self.count("reviewed")) / self.judged
 
-    def stale_reviews(self, reviewed: dict) -> list[str]:
-        """Reviewed keys that no longer name a disagreement (the row is gone or now agrees)."""
-        used = {c.key for c in self.cases if c.verdict == "reviewed"}
+    def stale_reviews(self, reviewed: dict, verdict: str = "reviewed") -> list[str]:
+        """Reviewed (or abstain) keys that no longer name such a row (the row is gone, or logscan now
+        gives another category)."""
+        used = {c.key for c in self.cases if c.verdict == verdict}
         return sorted(set(reviewed) - used)
 
 
@@ -83,8 +86,15 @@ def load_mapping(path: Path = MAPPING) -> tuple[dict[str, str], dict[str, dict]]
     return data["skip"], data["reason"]
 
 
-def load_reviewed(path: Path = REVIEWED) -> dict[str, dict]:
-    return {c["key"]: c for c in tomllib.loads(path.read_text(encoding="utf-8")).get("case", [])}
+def load_reviewed(path: Path = REVIEWED, table: str = "case") -> dict[str, dict]:
+    """`case`: disagreements where logscan is right; `abstain`: rows where logscan says unknown
+    because the reply names no cause. Each entry needs key, sisimai, text and a non-empty why."""
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get(table, [])
+    for e in entries:
+        missing = [k for k in ("key", "sisimai", "text", "why") if not e.get(k)]
+        if missing or (table == "case" and not e.get("logscan")):
+            raise SystemExit(f"{path.name}: [[{table}]] {e.get('key', '?')} lacks {missing or ['logscan']}")
+    return {e["key"]: e for e in entries}
 
 
 def case_key(row: dict) -> str:
@@ -129,7 +139,7 @@ def record_of(row: dict) -> dict:
 def measure(corpus: Path = CORPUS, engine: Engine | None = None) -> Result:
     engine = engine or Engine.load()
     skip, reasons = load_mapping()
-    reviewed = load_reviewed()
+    reviewed, abstain = load_reviewed(), load_reviewed(table="abstain")
     result = Result()
     for line in corpus.read_text(encoding="utf-8").split("\n"):
         if not line.strip():
@@ -149,6 +159,8 @@ def measure(corpus: Path = CORPUS, engine: Engine | None = None) -> Result:
             case.verdict = "agree"
         elif case.key in reviewed and reviewed[case.key]["logscan"] == v.category:
             case.verdict, case.why = "reviewed", reviewed[case.key]["why"]
+        elif case.key in abstain and v.category == "unknown":
+            case.verdict, case.why = "abstain", abstain[case.key]["why"]
         else:
             case.verdict = "disagree"
         result.cases.append(case)
@@ -165,32 +177,41 @@ def mapping_markdown() -> str:
     return "\n".join(out)
 
 
+def shorten(text: str, head: int = 200, tail: int = 200) -> str:
+    """Both ends of a long reply: a DSN often quotes the remote server's words at its end."""
+    return text if len(text) <= head + tail + 5 else f"{text[:head]} ... {text[-tail:]}"
+
+
 def report(result: Result, listing: bool) -> str:
     out = []
     by_reason: dict[str, Counter] = {}
     for c in result.cases:
         by_reason.setdefault(c.reason, Counter())[c.verdict] += 1
-    out.append(f"{'Sisimai reason':<16} {'rows':>5} {'agree':>6} {'reviewed':>9} {'disagree':>9}")
+    out.append(f"{'Sisimai reason':<16} {'rows':>5} {'agree':>6} {'reviewed':>9} {'abstain':>8} {'disagree':>9}")
     for reason, n in sorted(by_reason.items(), key=lambda kv: -sum(kv[1].values())):
         if reason == "onhold":
             continue
-        out.append(f"{reason:<16} {sum(n.values()):>5} {n['agree']:>6} {n['reviewed']:>9} {n['disagree']:>9}")
+        out.append(f"{reason:<16} {sum(n.values()):>5} {n['agree']:>6} {n['reviewed']:>9} {n['abstain']:>8}"
+                   f" {n['disagree']:>9}")
     j = result.judged
     out.append(f"\nAgreement on failure reasons: {result.count('agree')}/{j} = {100 * result.agreement:.1f}%")
     out.append(f"Agreement or logscan right after review: {result.count('agree') + result.count('reviewed')}/{j} = "
                f"{100 * result.agreement_with_reviewed:.1f}%")
+    out.append(f"logscan abstains (unknown; the reply names no cause, reviewed): {result.count('abstain')}/{j}; "
+               f"not reviewed: {result.count('disagree')}/{j}")
     out.append(f"Not judged: {result.count('no-verdict')} onhold rows (Sisimai gave no verdict); "
                "feedback and vacation skipped.")
     if listing:
         for verdict, head in (("disagree", "Disagreements (not reviewed)"),
                               ("reviewed", "Disagreements where logscan is right (reviewed)"),
+                              ("abstain", "logscan abstains: unknown, because the reply names no cause (reviewed)"),
                               ("no-verdict", "Sisimai onhold (no verdict), for reference")):
             rows = [c for c in result.cases if c.verdict == verdict]
             out.append(f"\n{head}: {len(rows)}")
             for c in rows:
                 out.append(f"- {c.key}\n    sisimai {c.reason} | logscan {c.category} [{c.rule_id or '-'}]"
                            f" | stage {c.record['smtp_stage']} status {c.record['enhanced_status']}"
-                           f" host {c.record['relay_host']}\n    {c.record['diagnostic'][:300]}")
+                           f" host {c.record['relay_host']}\n    {shorten(c.record['diagnostic'])}")
                 if c.why:
                     out.append(f"    why: {c.why}")
     return "\n".join(out)
@@ -213,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     stale = result.stale_reviews(load_reviewed())
     if stale:
         print(f"\nStale reviews in {REVIEWED.name} (no longer a disagreement with that verdict): {stale}")
+    stale = result.stale_reviews(load_reviewed(table="abstain"), "abstain")
+    if stale:
+        print(f"\nStale abstentions in {REVIEWED.name} (logscan no longer says unknown there): {stale}")
     return 0
 
 
