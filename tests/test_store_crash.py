@@ -101,8 +101,11 @@ def _wait_for(proc: subprocess.Popen, ready, timeout: float = 120) -> bool:
     """Poll until ready() or the process ends; True if ready() while it still ran."""
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
-        if ready():
-            return True
+        try:
+            if ready():
+                return True
+        except FileNotFoundError:  # the run removed a folder while glob walked it: look again
+            pass
         time.sleep(0.005)
     return False
 
