@@ -58,12 +58,13 @@ def _event(stage: str | None, text: str) -> str:
 
 
 class PhpmailerState:
-    # Carried from one run to the next by an incremental scan (logscan/store.py saves it as JSON):
-    # a send attempt may be logged across two runs.
-    PERSISTED = ("stamp", "attempt_row", "causes", "cause_open", "sent", "quit", "greeting", "server", "tls_mode",
-                 "sender", "recipient")
-    # Kept per file: the row that continuation lines of a multi-line reply still extend.
-    FILE_STATE = ("last_row",)
+    # Everything is one file's: a send attempt, and the row that continuation lines of a multi-line
+    # reply still extend. finish() clears it at the end of a file, so one site's log never lends
+    # its causes or server to the next file's first failure; an incremental scan carries it per
+    # file from one run to the next (take_record / restore_record), as a send attempt may be
+    # logged across two runs.
+    FILE_STATE = ("stamp", "attempt_row", "causes", "cause_open", "sent", "quit", "greeting", "server", "tls_mode",
+                  "sender", "recipient", "last_row")
     OPEN_RECORD = "last_row"
 
     def __init__(self) -> None:
@@ -104,6 +105,11 @@ class PhpmailerParser:
 
     def new_state(self) -> PhpmailerState:
         return PhpmailerState()
+
+    def finish(self, ctx: FileContext, state: PhpmailerState) -> None:
+        """The end of a file ends its last send attempt (its rows are already written: a row is
+        made when its summary line comes)."""
+        vars(state).update(vars(PhpmailerState()))
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: PhpmailerState) -> None:
         for offset, line in enumerate(lines):

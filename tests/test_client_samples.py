@@ -45,3 +45,21 @@ def test_client_sample_rows(tmp_path, name):
     assert categories["unknown"] == UNKNOWN.get(name, 0), [x["diagnostic"] for x in rows if x["category"] == "unknown"]
     summary = CliRunner().invoke(app, ["scan", str(SAMPLE_LOGS / name)]).stdout
     assert f"{FAILING[name]} failures" in summary and ", 0 unparsed." in summary
+
+
+def test_a_send_attempt_ends_with_its_file(tmp_path):
+    """Two PHPMailer logs (two sites): the first ends inside a send attempt (connected to port 2531,
+    empty greeting, then the log stops); the second starts with a bare summary. That summary must
+    not borrow the first file's server, port or missing greeting."""
+    lines = (SAMPLE_LOGS / "phpmailer" / "smtpdebug-level4.log").read_bytes().splitlines(keepends=True)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "smtp.log").write_bytes(b"".join(lines[518:529]))  # opening to :2531 .. closed
+    (tmp_path / "b" / "smtp.log").write_bytes(b"".join(lines[529:531]))  # the bare summary
+    out = tmp_path / "rows.jsonl"
+    r = CliRunner().invoke(app, ["scan", str(tmp_path / "a"), str(tmp_path / "b"), "--format", "phpmailer",
+                                 "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["source_file"].endswith("b/smtp.log")
+    assert rows[0]["relay_port"] is None and "no greeting" not in rows[0]["diagnostic"]
