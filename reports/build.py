@@ -188,10 +188,13 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def _coverage(df: pd.DataFrame, files: list[dict], opts: ReportOptions):
-    """First and last moment the logs cover, clipped to the window. The parsers record the times of
-    failures only (FileStats.first_time/last_time), so a quiet stretch before the first failure or
-    after the last one is not covered."""
+    """First and last moment the logs cover, clipped to the window: the times of the first and last
+    failure (FileStats.first_time/last_time) and the UTC days with successful deliveries (Postfix
+    and Exim count them), so a day that only delivered still gets its report. A stretch without
+    either (a client log's quiet days) is not covered."""
     times = [t for f in files for t in (f.get("first_time"), f.get("last_time")) if t is not None]
+    days = {day for f in files for (day, _, _) in f.get("deliveries", {})}
+    times += [datetime.fromisoformat(d).replace(tzinfo=timezone.utc) for d in days]
     if not df.empty:
         times += [df["time"].min().to_pydatetime(), df["time"].max().to_pydatetime()]
     if not times:

@@ -209,3 +209,21 @@ def test_expired_problems_lead_with_the_cause_of_their_last_deferral():
         assert p["remediation"][: len(cause.remediation)] == list(cause.remediation)
     expired = next(c for c in s.by_category if c["category"] == "expired")
     assert sum(n for _, _, n in expired["last_deferrals"]) == sum(p["failures"] for p in caused)
+
+
+def test_a_day_that_only_delivered_gets_its_report(tmp_path):
+    # Failures on 11-02 only; the files' failure times say nothing more, but they delivered on 11-05.
+    from reportdata import postfix_scan
+
+    from logscan.reports.build import file_rows
+
+    files = file_rows(postfix_scan().files)
+    for f in files:
+        f["first_time"] = f["last_time"] = None
+        f["deliveries"] = {("2026-11-05", dom, relay): n for (_, dom, relay), n in f["deliveries"].items()}
+    assert any(f["deliveries"] for f in files)
+    build_reports(failures_on({"2026-11-02": ["rate_limited"]}), files, [], tmp_path, ReportOptions(period="day"),
+                  load_categories())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
+        "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
+    assert "No send failures in this period." in (tmp_path / "2026-11-05" / "index.html").read_text()
