@@ -16,11 +16,14 @@ import re
 
 import pandas as pd
 
-# Bounded repetitions: linear time on hostile lines. The local part is RFC 5322's dot-atom
-# characters (at most 64) except "=", which logs use between key and value (sasl_username=a@b);
-# the lookbehind keeps us from starting inside a longer word. Quoted local parts ("a b"@x) are
-# not recognised.
-_ADDRESS = re.compile(r"(?<![A-Za-z0-9!#$%&'*+/?^_`{|}~.-])([A-Za-z0-9!#$%&'*+/?^_`{|}~.-]{1,64})@"
+# Bounded repetitions: linear time on hostile lines. The local part is a quoted string (RFC 5322
+# quoted-string, at most 64 characters: Exim logs '<"jules@box3.plc.example-is-not-known"@plc.example>',
+# ../shared/corpora/exim/log/0014) or RFC 5322's dot-atom characters (at most 64) except "=", which
+# logs use between key and value (sasl_username=a@b); the lookbehind keeps us from starting inside
+# a longer word. The quoted form is tried first, so an "@" inside the quotes is not taken for the
+# address's own.
+_ADDRESS = re.compile(r'("(?:[^"\\\r\n]|\\.){1,64}"'
+                      r"|(?<![A-Za-z0-9!#$%&'*+/?^_`{|}~.-])[A-Za-z0-9!#$%&'*+/?^_`{|}~.-]{1,64})@"
                       r"(?=[A-Za-z0-9\[])")
 _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d])")
 # IPv6: full or compressed form; at least three colons or a "::", so clock times (20:37:11) stay.

@@ -31,6 +31,25 @@ def test_redactor_is_consistent_and_keeps_domains():
     assert Redactor(key=b"other").local("alice") != alice  # per-run key: not a dictionary lookup
 
 
+def test_quoted_local_parts_are_pseudonymized_whole():
+    r = Redactor(key=b"fixed")
+    quoted = r.text('verify fail for <"jules@box3.example"@plc.example>: and "a b"@example.com')
+    assert "jules" not in quoted and "box3" not in quoted and '"a b"' not in quoted
+    assert f"<{r.local(chr(34) + 'jules@box3.example' + chr(34))}@plc.example>" in quoted
+    assert r.text('say "hi" to bob@example.org') == f'say "hi" to {r.local("bob")}@example.org'
+
+
+def test_quoted_local_part_in_exim_corpus_line():
+    from conftest import CORPORA
+
+    log = CORPORA / "exim" / "log" / "0014"
+    if not log.exists():
+        pytest.skip("../shared/corpora not present")
+    line = next(x for x in log.read_text().splitlines() if '<"jules@' in x)
+    out = Redactor(key=b"fixed").text(line)
+    assert "jules" not in out and "box3" not in out and "@plc.example>" in out
+
+
 def _all_output(folder) -> str:
     texts = [p.read_text() for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json")]
     for p in folder.rglob("failures.parquet"):
