@@ -459,12 +459,16 @@ JSONL_FIELDS = ("smtp_code", "enhanced_status", "smtp_stage", "relay_host", "sou
 
 
 def _record(obj: dict[str, Any]) -> dict[str, Any]:
-    """The engine's record for one input: the given fields, codes from the text where missing."""
-    from logscan.smtp import split_reply
+    """The engine's record for one input: the given fields; codes and stage from the text where
+    missing (a bare reply, or a Postfix/Exim status text around one)."""
+    from logscan.smtp import reply_in_status, split_reply
 
     rec = {k: obj.get(k) for k in JSONL_FIELDS if obj.get(k) not in (None, "")}
     rec["diagnostic"] = obj["diagnostic"]
-    code, enh = split_reply(obj["diagnostic"])
+    reply, stage = reply_in_status(obj["diagnostic"])
+    if stage:
+        rec.setdefault("smtp_stage", stage)
+    code, enh = split_reply(reply or obj["diagnostic"])
     rec.setdefault("smtp_code", code)
     rec.setdefault("enhanced_status", enh)
     return rec

@@ -18,6 +18,26 @@ def split_reply(text: str) -> tuple[int | None, str | None]:
     return (int(code) if code else None), (m.group("enh") or m.group("enh2"))
 
 
+# A pasted MTA status text names the command the reply answered. Postfix: "host mx[192.0.2.1]
+# said: 550 ... (in reply to RCPT TO command)" (sample_logs/postfix); Exim: "SMTP error from remote
+# mail server after RCPT TO:<a@b>: 550 ..." or "... after MAIL FROM:<a@b> SIZE=1325: host 127.0.0.1
+# [127.0.0.1]: 550 ..." (sample_logs/exim; ../shared/corpora/exim/log).
+_POSTFIX_SAID = re.compile(r"\bsaid: (?P<reply>.{1,2000}?) \(in reply to (?P<cmd>[A-Za-z ]{1,30}) command\)\s*$")
+_EXIM_AFTER = re.compile(r"SMTP error from remote mail server after (?:pipelined )?(?P<cmd>RCPT TO|MAIL FROM|"
+                         r"end of data|DATA|initial connection|EHLO|HELO|AUTH|STARTTLS)(?::<[^>]{0,300}>)?[^:]{0,200}"
+                         r"(?:: host \S{1,255} \[[^\]]{1,64}\])?: (?P<reply>.{1,2000})$")
+_STAGE_OF_COMMAND = {"end of data": "end of DATA", "end of DATA": "end of DATA", "initial connection": "greeting"}
+
+
+def reply_in_status(text: str) -> tuple[str | None, str | None]:
+    """(the reply, the SMTP stage) in a Postfix or Exim status text; (None, None) for a bare reply."""
+    m = _POSTFIX_SAID.search(text) or _EXIM_AFTER.search(text)
+    if not m:
+        return None, None
+    cmd = m.group("cmd").strip()
+    return m.group("reply"), _STAGE_OF_COMMAND.get(cmd, cmd)
+
+
 def host_ip_port(text: str) -> tuple[str | None, str | None, int | None]:
     m = HOST_IP_PORT.match(text)
     if not m:

@@ -238,3 +238,25 @@ def test_classify_names_the_last_deferral_of_an_expired_message():
     assert (out["category"], out["last_deferral_category"]) == ("expired", "connection_refused")
     plain = runner.invoke(app, ["classify", "--jsonl"], input=json.dumps({"diagnostic": "550 5.1.1 unknown"}) + "\n")
     assert "last_deferral_category" not in json.loads(plain.stdout)
+
+
+def test_classify_reads_the_stage_of_a_pasted_status_text():
+    # Exim (../shared/corpora/exim/log/0217) and Postfix (sample_logs/postfix) status texts: the
+    # command the reply answered decides when the reply names no reason.
+    texts = ["SMTP error from remote mail server after RCPT TO:<n167@test.ex>: 550 NO",
+             "SMTP error from remote mail server after pipelined MAIL FROM:<CALLER@the.local.host.name>: "
+             "550 mail cmd refused",
+             "host 127.0.0.1[127.0.0.1] said: 550 NO (in reply to RCPT TO command)"]
+    r = runner.invoke(app, ["classify", "--jsonl"], input="".join(json.dumps({"diagnostic": t}) + "\n" for t in texts))
+    got = [(o["category"], o["rule_id"]) for o in map(json.loads, r.stdout.splitlines())]
+    assert got == [("recipient_unknown", "STA021"), ("sender_rejected", "POL003"), ("recipient_unknown", "STA021")]
+
+
+def test_reply_in_status():
+    from logscan.smtp import reply_in_status
+
+    said = ("host 127.0.0.1[127.0.0.1] said: 452-4.2.2 The email account that you tried to reach is over quota. "
+            "(in reply to RCPT TO command)")
+    assert reply_in_status(said) == ("452-4.2.2 The email account that you tried to reach is over quota.", "RCPT TO")
+    assert reply_in_status("SMTP error from remote mail server after end of data: 550 x") == ("550 x", "end of DATA")
+    assert reply_in_status("550 5.1.1 User unknown") == (None, None)
