@@ -1,0 +1,106 @@
+"""Which parts of the rules' patterns no real line here shows.
+
+    python tools/agreement/rule_backing.py          # counts
+    python tools/agreement/rule_backing.py --list   # ... and every alternative not seen
+
+Each rule's `diagnostic` regex is split into its top-level alternatives ("a|b|c"). An alternative is
+*seen* when it matches a line that real software wrote: the bundled sample_logs (made here by the
+real programs) or the corpora in ../shared/corpora (Sisimai's replies decoded as sisimai.py does).
+An alternative that is not seen must rest on what its rule cites (a provider's page, the program's
+source); the list is where to check that, one by one. The count may only go down
+(tests/test_rule_backing.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import regex
+
+from logscan.engine import Engine
+
+REPO = Path(__file__).resolve().parents[2]
+CORPORA = REPO.parent / "shared" / "corpora"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sisimai import unmangle  # noqa: E402  (the same decoding as the agreement script)
+
+
+def top_alternatives(pattern: str) -> list[str]:
+    """'a|(b|c)|[|]' -> ['a', '(b|c)', '[|]']: split at the "|"s outside groups and classes."""
+    out, cur, depth, in_class, escaped = [], [], 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def real_text() -> str:
+    """Every real line available here, one per line."""
+    lines: list[str] = []
+    for p in sorted((REPO / "sample_logs").rglob("*")):
+        if p.is_file() and p.suffix != ".md":
+            opener = gzip.open if p.suffix == ".gz" else open
+            with opener(p, "rt", encoding="utf-8", errors="replace") as fh:
+                lines += fh.read().splitlines()
+    if CORPORA.exists():
+        for p in sorted(CORPORA.rglob("*")):
+            if p.is_file() and p.suffix not in (".md", ".gz", ".jsonl"):
+                lines += p.read_text(encoding="utf-8", errors="replace").splitlines()
+        for raw in open(CORPORA / "sisimai" / "diagnostics.jsonl", encoding="utf-8"):
+            lines.append(unmangle(json.loads(raw).get("diagnosticcode") or "").replace("\n", " "))
+        for raw in open(CORPORA / "postfix-grok-patterns" / "cases.jsonl", encoding="utf-8"):
+            lines.append(json.loads(raw)["data"].replace("\n", " "))
+    return "\n".join(lines)
+
+
+def unseen(engine: Engine, text: str) -> tuple[int, list[tuple[str, str]]]:
+    """(alternatives in all, [(rule id, alternative) not seen in text])."""
+    total, missing = 0, []
+    for rule in engine.rules:
+        if rule.diagnostic is None:
+            continue
+        for alt in top_alternatives(rule.diagnostic.pattern):
+            total += 1
+            rx = regex.compile(alt, regex.IGNORECASE | regex.MULTILINE | regex.V0)
+            if not rx.search(text, timeout=10):
+                missing.append((rule.id, alt))
+    return total, missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--list", action="store_true", help="list every alternative not seen")
+    args = ap.parse_args(argv)
+    if not CORPORA.exists():
+        print(f"Note: {CORPORA} not found; only sample_logs are read", file=sys.stderr)
+    total, missing = unseen(Engine.load(), real_text())
+    print(f"{total} pattern alternatives in the built-in rules; {total - len(missing)} seen in a real line here, "
+          f"{len(missing)} resting on their rule's references")
+    if args.list:
+        for rule_id, alt in missing:
+            print(f"  {rule_id:<8} {alt}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
