@@ -195,7 +195,7 @@ def scan_cmd(
         tally = None
         if output is None and not quiet:
             # The summary counts batches as they stream past: memory stays flat here too.
-            from logscan.reports.aggregate import Tally
+            from logscan.reports.tally import Tally
 
             tally = Tally()
             sinks.append(tally.add)

@@ -6,7 +6,6 @@ text once addresses, IPs and ids are masked. Problems are ranked by impact (see 
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,43 +221,3 @@ def breakdown(df: pd.DataFrame, column: str, title) -> dict[str, Any]:
              "recipients": int(r.recipients), "last": r.last, "top_category": leading[k],
              "top_title": title(leading[k])} for k, r in top.iterrows()]
     return {"rows": rows, "more": max(len(g) - BREAKDOWN_ROWS, 0), "missing": len(df) - len(have)}
-
-
-class Tally:
-    """Counts classified failure batches as they stream past, for the `scan` summary: memory
-    follows the number of distinct problems, not the number of failures."""
-
-    def __init__(self) -> None:
-        self.failures = 0
-        self.by_category: Counter = Counter()
-        self.by_problem: Counter = Counter()
-        self.rule_of: dict[tuple[str, str], str] = {}
-        self.deferral_of: dict[tuple[str, str], str] = {}
-
-    def add(self, table: pa.Table) -> None:
-        self.failures += table.num_rows
-        cats = table.column("category").to_pylist()
-        sigs = table.column("signature").to_pylist()
-        rules = table.column("rule_id").to_pylist()
-        self.by_category.update(cats)
-        keys = list(zip(cats, sigs, strict=True))
-        self.by_problem.update(keys)
-        deferrals = table.column("last_deferral_category").to_pylist()
-        for key, rule, deferral in zip(keys, rules, deferrals, strict=True):
-            self.rule_of.setdefault(key, rule or "")
-            if deferral:
-                self.deferral_of.setdefault(key, deferral)
-
-    def categories(self, categories: dict[str, Category]) -> list[dict[str, Any]]:
-        return [
-            {"category": c, "title": categories[c].title if c in categories else c, "failures": n,
-             "share": n / self.failures}
-            for c, n in self.by_category.most_common()
-        ]
-
-    def problems(self, top: int) -> list[dict[str, Any]]:
-        return [
-            {"category": c, "signature": s, "failures": n, "rule_id": self.rule_of.get((c, s), ""),
-             "last_deferral": self.deferral_of.get((c, s), "")}
-            for (c, s), n in self.by_problem.most_common(top)
-        ]
