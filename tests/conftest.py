@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -25,6 +28,15 @@ def corpus_line(ref: str) -> str:
             if i == int(number):
                 return line.rstrip("\n")
     raise AssertionError(f"{ref}: no such line")
+
+
+def agreement_tool(name: str) -> ModuleType:
+    """tools/agreement/<name>.py as a module (the measuring scripts are not part of the package)."""
+    spec = importlib.util.spec_from_file_location(f"agreement_{name}", REPO / "tools" / "agreement" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_context(path: str = "test.log", zone: str = "UTC") -> FileContext:

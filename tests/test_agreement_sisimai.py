@@ -7,13 +7,11 @@ The floors are the figures measured when the rules last changed: they may only g
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 
 import pytest
 
-from conftest import CORPORA, REPO
+from conftest import CORPORA, REPO, agreement_tool
 
 AGREEMENT_FLOOR = 0.875  # agree / judged (289/330 measured), rounded down to 0.1%
 AGREEMENT_OR_REVIEWED_FLOOR = 0.960  # (agree + reviewed) / judged (317/330)
@@ -21,11 +19,7 @@ ABSTAIN_CEILING = 13  # rows where logscan says unknown because the reply names 
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("sisimai_agreement", REPO / "tools" / "agreement" / "sisimai.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return agreement_tool("sisimai")
 
 
 def test_mapping_doc_shows_the_mapping_in_use():

@@ -4,12 +4,9 @@ raised on purpose with the reference that backs it named in its rule."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from conftest import CORPORA, REPO
+from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
@@ -17,12 +14,7 @@ CEILING = 120  # measured 2026-11-28: 487 alternatives, 367 seen
 
 
 def _tool():
-    path = REPO / "tools" / "agreement" / "rule_backing.py"
-    spec = importlib.util.spec_from_file_location("rule_backing", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return agreement_tool("rule_backing")
 
 
 def test_top_alternatives_split_outside_groups_and_classes():

@@ -6,12 +6,9 @@ test-suite logs hold many replies invented by Exim's test configuration, hence t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from conftest import CORPORA, REPO
+from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
@@ -32,12 +29,7 @@ CEILINGS = {  # measured 2026-11-27 (before issue 5's rules: 0.0, 13.9, 57.1, 7.
 
 
 def _tool():
-    path = REPO / "tools" / "agreement" / "unknown_share.py"
-    spec = importlib.util.spec_from_file_location("unknown_share", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return agreement_tool("unknown_share")
 
 
 def test_unknown_share_per_corpus_does_not_rise():
