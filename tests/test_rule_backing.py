@@ -10,7 +10,7 @@ from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
-CEILING = 120  # measured 2026-11-28: 487 alternatives, 367 seen
+CEILING = 100  # measured 2026-11-28: 474 alternatives, 374 seen (the extracted rows read too)
 
 
 def _tool():

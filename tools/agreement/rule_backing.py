@@ -5,7 +5,10 @@
 
 Each rule's `diagnostic` regex is split into its top-level alternatives ("a|b|c"). An alternative is
 *seen* when it matches a line that real software wrote: the bundled sample_logs (made here by the
-real programs) or the corpora in ../shared/corpora (Sisimai's replies decoded as sisimai.py does).
+real programs) or the corpora in ../shared/corpora (Sisimai's replies decoded as sisimai.py does),
+or the `diagnostic` or `signature` of a failure row that logscan itself extracts from those logs
+(the text a rule really sees: one row per line, so an anchored "^...$" alternative can match it,
+and a reply that a log splits over several lines is whole).
 An alternative that is not seen must rest on what its rule cites (a provider's page, the program's
 source); the list is where to check that, one by one. The count may only go down
 (tests/test_rule_backing.py).
@@ -17,16 +20,19 @@ import argparse
 import gzip
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import regex
 
 from logscan.engine import Engine
+from logscan.pipeline import ScanOptions, scan
 
 REPO = Path(__file__).resolve().parents[2]
 CORPORA = REPO.parent / "shared" / "corpora"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sisimai import unmangle  # noqa: E402  (the same decoding as the agreement script)
+from unknown_share import corpus_logs  # noqa: E402  (the corpus logs and the format each is read as)
 
 
 def top_alternatives(pattern: str) -> list[str]:
@@ -70,7 +76,24 @@ def real_text() -> str:
             lines.append(unmangle(json.loads(raw).get("diagnosticcode") or "").replace("\n", " "))
         for raw in open(CORPORA / "postfix-grok-patterns" / "cases.jsonl", encoding="utf-8"):
             lines.append(json.loads(raw)["data"].replace("\n", " "))
+    lines += extracted_texts()
     return "\n".join(lines)
+
+
+def extracted_texts() -> list[str]:
+    """The diagnostic and signature of every failure row logscan extracts from sample_logs and the
+    corpus logs (the signature is what a rule's `diagnostic` regex is searched in)."""
+    out: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="logscan-backing-") as scratch:
+        scans = [([str(REPO / "sample_logs")], None)]
+        if CORPORA.exists():
+            scans += [([str(f) for f in files], fmt) for files, fmt in corpus_logs(Path(scratch)).values()]
+        for paths, fmt in scans:
+            table = scan(paths, ScanOptions(forced_format=fmt, workers=1)).table
+            for column in ("diagnostic", "signature"):
+                if column in table.column_names:
+                    out += [(t or "").replace("\n", " ") for t in table.column(column).to_pylist()]
+    return out
 
 
 def unseen(engine: Engine, text: str) -> tuple[int, list[tuple[str, str]]]:
