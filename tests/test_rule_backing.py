@@ -10,7 +10,8 @@ from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
-CEILING = 100  # measured 2026-11-28: 474 alternatives, 374 seen (the extracted rows read too)
+CEILING = 101  # measured 2026-11-28: 475 alternatives, 374 seen (the extracted rows read too); +1 on purpose:
+# ZOH002 "Relaying disallowed as" rests on ZeptoMail's error-code page and replies quoted in public issues
 
 
 def _tool():
