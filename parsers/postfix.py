@@ -637,6 +637,20 @@ F2B = "fail2ban/postfix.log"
 LM = "lightmeter/individual_files/"
 
 SAMPLES: tuple[Sample, ...] = (
+    # Postfix 3.7.11 (Debian 12) here, maillog_file, header_checks "/^Subject:.*lottery/ REJECT" and
+    # body_checks "/claim your prize/ REJECT 5.7.1 body looks like a prize scam", swaks on 127.0.0.1
+    Sample(
+        "Nov 28 00:57:16 mx1 postfix/cleanup[16736]: C951F16436F: reject: header Subject: You won the lottery from unknown[127.0.0.1]; from=<alice@example.com> to=<root@example.com> proto=ESMTP helo=<vm>: 5.7.1 message content rejected",
+        expect={"event": "rejected", "direction": "inbound", "smtp_stage": "DATA", "sender": "alice@example.com",
+                "recipient": "root@example.com", "diagnostic": "header check: 5.7.1 message content rejected",
+                "category": "content_rejected"}),
+    Sample(
+        "Nov 28 00:57:12 mx1 postfix/cleanup[16736]: 96DD916436E: reject: body Please claim your prize today from unknown[127.0.0.1]; from=<alice@example.com> to=<root@example.com> proto=ESMTP helo=<vm>: 5.7.1 body looks like a prize scam",
+        expect={"event": "rejected", "diagnostic": "body check: 5.7.1 body looks like a prize scam",
+                "category": "content_rejected"}),
+    Sample(
+        "Nov 28 00:56:11 mx1 postfix/smtpd[16668]: fatal: no SASL authentication mechanisms",
+        expect={"event": "server_error", "direction": "local", "category": "local_configuration"}),
     # ---- written by the real Postfix 3.7.11 run here (sample_logs/postfix/, tools/samples/) ----
     Sample(
         "Nov 27 19:40:25 mx1 postfix/smtp[13043]: DA8AE164523: to=<overquota@gmail-like.example>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.03, delays=0/0/0.01/0.02, dsn=4.2.2, status=deferred (host 127.0.0.1[127.0.0.1] said: 452-4.2.2 The email account that you tried to reach is over quota. Please direct 452-4.2.2 the recipient to 452 4.2.2  https://support.google.com/mail/?p=OverQuotaTemp r24si2513129sww.146 - gsmtp (in reply to RCPT TO command))",

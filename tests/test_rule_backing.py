@@ -10,8 +10,9 @@ from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
-CEILING = 101  # measured 2026-11-28: 475 alternatives, 374 seen (the extracted rows read too); +1 on purpose:
-# ZOH002 "Relaying disallowed as" rests on ZeptoMail's error-code page and replies quoted in public issues
+CEILING = 99  # measured 2026-11-28: 475 alternatives, 376 seen (sample_logs, the corpora, the rows logscan
+# extracts from them and the parsers' own real sample lines); ZOH002 "Relaying disallowed as" rests on
+# ZeptoMail's error-code page and replies quoted in public issues
 
 
 def _tool():

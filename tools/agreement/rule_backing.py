@@ -80,12 +80,31 @@ def real_text() -> str:
     return "\n".join(lines)
 
 
+def _parser_sample_logs(folder: Path) -> list[tuple[list[str], str]]:
+    """The parsers' own SAMPLES that real software wrote here (Sample.line; corpus refs are read
+    with the corpora), one file per format, each line after its context lines."""
+    from logscan.parsers import MODULES
+
+    out = []
+    for module in MODULES:
+        lines = []
+        for sample in module.SAMPLES:
+            if sample.line:
+                lines += [c for c in sample.context if not c.startswith("ref:")] + [sample.line]
+        if lines:
+            path = folder / f"samples-{module.PARSER.name}.log"
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            out.append(([str(path)], module.PARSER.name))
+    return out
+
+
 def extracted_texts() -> list[str]:
-    """The diagnostic and signature of every failure row logscan extracts from sample_logs and the
-    corpus logs (the signature is what a rule's `diagnostic` regex is searched in)."""
+    """The diagnostic and signature of every failure row logscan extracts from sample_logs, the
+    parsers' own real sample lines and the corpus logs (the signature is what a rule's
+    `diagnostic` regex is searched in)."""
     out: list[str] = []
     with tempfile.TemporaryDirectory(prefix="logscan-backing-") as scratch:
-        scans = [([str(REPO / "sample_logs")], None)]
+        scans = [([str(REPO / "sample_logs")], None)] + _parser_sample_logs(Path(scratch))
         if CORPORA.exists():
             scans += [([str(f) for f in files], fmt) for files, fmt in corpus_logs(Path(scratch)).values()]
         for paths, fmt in scans:
