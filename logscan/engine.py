@@ -322,16 +322,15 @@ class Engine:
         return table
 
     def _last_deferral_categories(self, table: pa.Table) -> list[str | None]:
-        events = table.column("event").to_pylist()
         out: list[str | None] = [None] * table.num_rows
-        if "expired" not in events:
+        rows = [i for i, e in enumerate(table.column("event").to_pylist()) if e == "expired"]
+        if not rows:
             return out
         fields = [f for f in KEY_FIELDS if f != "signature"] + ["diagnostic"]
-        cols = {f: table.column(f).to_pylist() for f in fields}
-        for i, event in enumerate(events):
-            if event == "expired":
-                v = self.last_deferral({f: cols[f][i] for f in fields})
-                out[i] = v.category if v else None
+        expired = table.select(fields).take(rows).to_pylist()  # only the expired rows leave Arrow
+        for i, rec in zip(rows, expired, strict=True):
+            v = self.last_deferral(rec)
+            out[i] = v.category if v else None
         return out
 
 
