@@ -87,6 +87,18 @@ NO_ATTEMPT_CODES = frozenset({"-23", "-52", "-53", "-54", "-55", "-56", "-57"})
 NO_ATTEMPT_TEXTS = ("SMTP delivery explicitly queued", "first-pass only routing due to -odqs")
 NO_ATTEMPT = ("no delivery attempt: held or queued by our own settings (hold_domains, queue_domains, -odqs, "
               "max_parallel, serialize_hosts)")
+RETRY_NOT_REACHED = "no delivery attempt (retry time not reached); the attempt that failed has its own line"
+
+
+def _postponed(code: str | None, diag: str) -> str | None:
+    """Why a "==" line records no delivery attempt at all, or None when it records a failed one."""
+    if "etry time not reached" in diag or "etry time not yet reached" in diag:
+        return RETRY_NOT_REACHED
+    if code in NO_ATTEMPT_CODES or diag.startswith(NO_ATTEMPT_TEXTS):
+        return NO_ATTEMPT
+    return None
+
+
 REPLY_STAGE = {"initial connection": "greeting", "end of data": "end of DATA"}
 
 TLS_DETAILS = ("TLS error on connection to ", "TLS session: ", "Required TLS certificate status",
@@ -442,11 +454,9 @@ class EximParser:
         code = d.group("code")
         if code in ("dd", "EEE"):  # Exim's test suite masks the errno
             code = None
-        if text[:2] == "==" and ("etry time not reached" in diag or "etry time not yet reached" in diag):
-            ctx.ignored("no delivery attempt (retry time not reached); the attempt that failed has its own line")
-            return
-        if text[:2] == "==" and (code in NO_ATTEMPT_CODES or diag.startswith(NO_ATTEMPT_TEXTS)):
-            ctx.ignored(NO_ATTEMPT)
+        postponed = _postponed(code, diag) if text[:2] == "==" else None
+        if postponed:
+            ctx.ignored(postponed)
             return
         event = "deferred" if text[:2] == "==" else "bounced"
         if text[:2] == "**" and ("retry timeout exceeded" in diag or "have been failing for a long time" in diag
@@ -622,7 +632,7 @@ SAMPLES: tuple[Sample, ...] = (
            expect={"event": "rejected", "queue_id": "1xX2h9-0007xY-2t", "smtp_stage": "end of DATA",
                    "client_ip": "127.0.0.2", "sender": "winner@example.org", "category": "spam_detected"}),
     Sample("2026-11-27 20:31:24 1xX2bM-0007Lk-1A == slowdata@flaky.example.net R=fake_flaky T=smtp_flaky defer (-54) DT=0s: retry time not reached for any host for 'flaky.example.net'",
-           ignore="no delivery attempt (retry time not reached); the attempt that failed has its own line"),
+           ignore=RETRY_NOT_REACHED),
     Sample("2026-11-27 20:31:24 1xX2bM-0007Lc-0d H=127.0.0.1 [127.0.0.1]:2528: Remote host closed connection in response to pipelined RCPT TO:<drop@flaky.example.net>",
            ignore="per-host attempt; the == or ** line of the delivery is the failure"),
     # ---- Exim's own test suite output (../shared/corpora/exim/log, read by reference) ----
@@ -660,7 +670,7 @@ SAMPLES: tuple[Sample, ...] = (
                                      "smtp_code": 535, "category": "auth_failed"}),
     Sample(ref=f"{T}0156:7", ignore="freezing: the failure that froze the message is on its own ** or == line"),
     Sample(ref=f"{T}0195:15",
-           ignore="no delivery attempt (retry time not reached); the attempt that failed has its own line"),
+           ignore=RETRY_NOT_REACHED),
     Sample(ref=f"{T}0014:1", ignore=""),
     Sample(ref=f"{T}0031:5", ignore=NO_ATTEMPT),
     Sample(ref=f"{T}0055:22", ignore=NO_ATTEMPT),

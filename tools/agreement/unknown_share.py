@@ -132,7 +132,14 @@ def _read_git_files(repo: Path, paths: tuple[str, ...], suffix: str = "") -> str
     blobs = [line.split()[2] for line in listing if line.split("\t", 1)[-1].endswith(suffix)]
     out = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input=("\n".join(blobs) + "\n").encode(),
                          capture_output=True, check=True).stdout
-    return out.decode("utf-8", errors="replace")
+    # The batch output is "<sha> blob <size>\n<content>\n" per file: keep the contents only.
+    texts, pos = [], 0
+    while pos < len(out):
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        texts.append(out[header_end + 1:header_end + 1 + size].decode("utf-8", errors="replace"))
+        pos = header_end + 1 + size + 1
+    return "\n".join(texts)
 
 
 # What Exim logs when one of our ACL statements refuses without a `message` or `log_message`
