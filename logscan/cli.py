@@ -3,7 +3,9 @@
 Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 3 no log found;
 4 an output could not be written; 5 a rule file is malformed; 6 `rules test` found failing examples;
 7 `classify --jsonl` met bad input lines (the good ones were still classified); 8 the --store is locked by another run (nothing was done); 9 a `scan --fail-on` threshold was
-exceeded (the run itself completed and was stored); 10 the --store's state cannot be read.
+exceeded (the run itself completed and was stored); 10 the --store's state cannot be read; 11 a log
+could not be read or was read only in part (each named on stderr; everything readable was read and
+written).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from . import __version__
-from .errors import LogscanError, OutputError, UsageError
+from .errors import LogscanError, OutputError, PartialInputError, UsageError
 
 if TYPE_CHECKING:
     from .pipeline import ScanResult
@@ -134,10 +136,42 @@ def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
     echo("\nPer file (lines / failures / ignored / unparsed):")
     for f in result.files:
         echo(f"  {f.lines:>9} {f.failures:>7} {f.ignored:>9} {f.unparsed:>6}  {f.path} ({f.format})")
+        for note in _file_notes(f):
+            echo(f"      {note}")
         for line_no, text in f.unparsed_examples[:3]:
             echo(f"      unparsed line {line_no}: {text[:160]}")
     for k in result.skipped:
         echo(f"  skipped {k.path}: {k.reason}")
+
+
+def _file_notes(f) -> list[str]:
+    """What was lost reading one file: a read error (read in part or not at all), cut lines."""
+    from .reading import MAX_LINE_CHARS
+
+    notes = [f"! {f.read_error}"] if f.read_error else []
+    if f.truncated_lines:
+        notes.append(f"{f.truncated_lines} line(s) over {MAX_LINE_CHARS // 1024} KiB cut at {MAX_LINE_CHARS // 1024} KiB")
+    return notes
+
+
+def _say_unreadable(result: ScanResult) -> int:
+    """On stderr (even under --quiet, and with --output): every log not read or read in part."""
+    bad = 0
+    for k in result.skipped:
+        if k.unreadable:
+            bad += 1
+            _err(f"Warning: {k.path}: {k.reason}; not read")
+    for f in result.files:
+        if f.read_error:
+            bad += 1
+            _err(f"Warning: {f.path}: {f.read_error}")
+    return bad
+
+
+def _partial(bad: int) -> PartialInputError:
+    return PartialInputError(f"{bad} log file(s) could not be read or were read only in part (named above)",
+                             hint="everything readable was read and written; fix the files' permissions or "
+                                  "replace the damaged copies, then run again")
 
 
 @app.command("scan")
@@ -168,9 +202,10 @@ def scan_cmd(
     lines read / failures / ignored / unparsed per file. With --store, only lines new since the
     last run are read, and the summary is about them.
 
-    Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --output not written;
-    8 --store locked by another run; 9 a --fail-on threshold exceeded; 10 the --store's state is
-    unreadable.
+    Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --output or --store not
+    writable (checked before the scan) or not written; 8 --store locked by another run; 9 a
+    --fail-on threshold exceeded; 10 the --store's state is unreadable; 11 a log could not be read
+    or was read only in part (named on stderr, also under --quiet; 9 wins when both apply).
     """
 
     def run():
@@ -211,12 +246,16 @@ def scan_cmd(
                 result = _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out(sinks))
                 stored = None
             else:
+                from .output import probe_folder
                 from .store import scan_into
+
+                probe_folder(store, "--store")
 
                 def scan_fn(sink, **incremental):
                     return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), **incremental)
 
                 result, stored = scan_into(store, paths, fmt, scan_fn, keep_days)
+        bad = _say_unreadable(result) if result is not None else 0
         if not quiet and writer is not None:
             typer.echo(f"Wrote {writer.rows} failures to {output}")
         if not quiet and result is not None:  # (None: --store, and no file had anything new)
@@ -224,13 +263,16 @@ def scan_cmd(
                 _print_summary(result, tally, top)
             else:
                 t = result.totals
+                cut = sum(f.truncated_lines for f in result.files)
                 typer.echo(f"{t['lines']} lines read: {t['failures']} failures, {t['ignored']} ignored, "
-                           f"{t['unparsed']} unparsed.")
+                           f"{t['unparsed']} unparsed." + (f" {cut} line(s) over 64 KiB cut." if cut else ""))
         if stored is not None and not quiet:
             _print_store_summary(store, stored)
         problems = exceeded(thresholds, counter.counts)
         if problems:
             raise ThresholdExceeded("; ".join(problems))
+        if bad:
+            raise _partial(bad)
 
     _run(run)
 
@@ -304,7 +346,12 @@ def report_cmd(
                                                "`scan --store` fills, without reading logs.")] = None,
 ) -> None:
     """Write self-contained HTML reports (index.html; with --period one folder per period) and beside
-    each its failures (failures.parquet) and recurring problems (problems.csv, problems.json)."""
+    each its failures (failures.parquet) and recurring problems (problems.csv, problems.json).
+
+    Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --out not writable
+    (checked before the scan) or not written; 10 the --store's state is unreadable; 11 a log could
+    not be read or was read only in part (named on stderr, also under --quiet; the report is written).
+    """
     from logscan.reports.build import ReportOptions, build_reports, file_rows
     from logscan.reports.periods import parse_when
 
@@ -321,6 +368,10 @@ def report_cmd(
         if (out / "index.html").exists() and not force:  # before a long scan
             raise OutputError(f"{out / 'index.html'} exists; not overwriting it",
                               hint="pass --force, or choose another --out")
+        from .output import probe_folder
+
+        probe_folder(out, "--out")
+        bad = 0
         if store is not None:
             stored, files, skipped = _stored_failures(store, opts)
             table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
@@ -330,10 +381,13 @@ def report_cmd(
             skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
             t = result.totals
             said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
+            bad = _say_unreadable(result)
         path = build_reports(table, files, skipped, out, opts, load_categories())
         if not quiet:
             typer.echo(said)
             typer.echo(f"Report: {path.resolve()}")
+        if bad:
+            raise _partial(bad)
 
     _run(run)
 

@@ -35,3 +35,9 @@ class RuleError(LogscanError):
     """A rule file is malformed."""
 
     exit_code = 5
+
+
+class PartialInputError(LogscanError):
+    """A log could not be read, or was read only in part; everything readable was read and written."""
+
+    exit_code = 11

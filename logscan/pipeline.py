@@ -7,7 +7,7 @@ mail.log still finds its sender in mail.log.1 (files are read oldest first).
 
 from __future__ import annotations
 
-import lzma
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -31,7 +31,7 @@ from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import NoInputError
-from .reading import ReadStats, Resume, compression_of, iter_line_chunks, open_log
+from .reading import READ_ERRORS, ReadStats, Resume, compression_of, describe, iter_line_chunks, open_log
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
 
@@ -126,19 +126,19 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     line_no = first_line
     begin = fh.tell()  # decompressed offset
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
-    try:
-        for lines in iter_line_chunks(fh, read):
-            parser.parse(lines, line_no, ctx, state)
-            line_no += len(lines)
-            if len(ctx.rows) >= FLUSH_ROWS:
-                out.flush(ctx)
-            if progress is not None:
-                pos = fh.fileobj.tell() if hasattr(fh, "fileobj") else fh.tell()
-                progress(pos - last)
-                last = pos
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        # A truncated .gz of a log still being rotated: keep what was read, say where it stopped.
-        ctx.stats.read_error = f"stopped after line {line_no - 1}: {exc}"
+    # A read error (a truncated .gz, an I/O error) ends the lines early, in iter_line_chunks: what
+    # was read is kept and read.error says why. Errors of the sink (a full disk) are not read errors.
+    for lines in iter_line_chunks(fh, read):
+        parser.parse(lines, line_no, ctx, state)
+        line_no += len(lines)
+        if len(ctx.rows) >= FLUSH_ROWS:
+            out.flush(ctx)
+        if progress is not None:
+            pos = fh.fileobj.tell() if hasattr(fh, "fileobj") else fh.tell()
+            progress(pos - last)
+            last = pos
+    if read.error is not None:
+        ctx.stats.read_error = f"read in part, stopped after line {line_no - 1}: {read.error}"
     # Parsers with multi-line records flush the last one, except in an incremental run at the end
     # of a plain file that grew since the last run: its writer may be in the middle of that record,
     # so the record is kept open (per file) and the next run goes on with its remaining lines. It
@@ -163,12 +163,30 @@ def _split_points(path: Path, parts: int, start: int, end: int) -> list[int]:
     points = [start]
     with open(path, "rb") as fh:
         for k in range(1, parts):
-            fh.seek(start + (end - start) * k // parts)
-            fh.readline()  # to the start of the next line
-            pos = fh.tell()
-            if points[-1] < pos < end:
+            pos = _next_line_start(fh, start + (end - start) * k // parts, end)
+            if pos is not None and points[-1] < pos < end:
                 points.append(pos)
     return points + [end]
+
+
+def _next_line_start(fh, pos: int, end: int) -> int | None:
+    """The offset just after the first newline at or after pos, before end (None: there is none).
+    Reads one 64 KiB block at a time (never a whole line: a file of NULs has none) and jumps over
+    the holes of a sparse file, which hold no newline."""
+    while pos < end:
+        with contextlib.suppress(OSError):  # SEEK_DATA: ENXIO past the last data; unsupported: read on
+            pos = os.lseek(fh.fileno(), pos, os.SEEK_DATA)
+        if pos >= end:
+            return None
+        fh.seek(pos)
+        block = fh.read(min(1 << 16, end - pos))
+        if not block:
+            return None
+        nl = block.find(b"\n")
+        if nl >= 0:
+            return pos + nl + 1
+        pos += len(block)
+    return None
 
 
 def whole_lines_end(path: Path, start: int) -> int:
@@ -215,19 +233,29 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
     the ranges before it, its state merged in, and its rows passed on (line numbers shifted).
     """
     parser = REGISTRY[log.format]
-    ctx = _file_context(log, opts, zone, zone_name)
     out = _Collector(sink)
     start, first_line = (resume.offset, resume.line_no) if resume else (0, 1)
-    plain = compression_of(log.path) is None
-    end = (whole_lines_end(log.path, start) if resume else log.path.stat().st_size) if plain else None
-    splittable = (workers > 1 and hasattr(parser, "resolve_pending") and end is not None
-                  and end - start >= SPLIT_MIN_BYTES)
-    if not splittable:
-        with open_log(log.path) as fh:
+    try:  # the file may have gone or changed since discovery: then it is reported as unreadable
+        ctx = _file_context(log, opts, zone, zone_name)
+        plain = compression_of(log.path) is None
+        end = (whole_lines_end(log.path, start) if resume else log.path.stat().st_size) if plain else None
+        splittable = (workers > 1 and hasattr(parser, "resolve_pending") and end is not None
+                      and end - start >= SPLIT_MIN_BYTES)
+        opened = None if splittable else open_log(log.path)
+    except OSError as exc:
+        return FileStats(path=str(log.path), format=log.format, end_offset=start,
+                         read_error=f"not read: {describe(exc)}")
+    if opened is not None:
+        with opened as fh:
             if end is not None:
                 fh = _Range(fh, start, end)
             elif start:
-                fh.seek(start)  # compressed: decompresses up to there (stops early if shorter)
+                try:
+                    fh.seek(start)  # compressed: decompresses up to there (stops early if shorter)
+                except READ_ERRORS as exc:
+                    ctx.stats.end_offset = start
+                    ctx.stats.read_error = f"not read: it ends before the offset an earlier run reached ({describe(exc)})"
+                    return ctx.stats
             _read_into(parser, fh, ctx, state, progress, out, first_line, resume, plain)
         return ctx.stats
     points = _split_points(log.path, workers, start, end)
