@@ -154,14 +154,14 @@ def _file_notes(f) -> list[str]:
     return notes
 
 
-def _say_unreadable(result: ScanResult) -> int:
+def _say_unreadable(result: ScanResult | None, skipped=None) -> int:
     """On stderr (even under --quiet, and with --output): every log not read or read in part."""
     bad = 0
-    for k in result.skipped:
+    for k in result.skipped if result is not None else skipped:
         if k.unreadable:
             bad += 1
             _err(f"Warning: {k.path}: {k.reason}; not read")
-    for f in result.files:
+    for f in result.files if result is not None else ():
         if f.read_error:
             bad += 1
             _err(f"Warning: {f.path}: {f.read_error}")
@@ -255,7 +255,12 @@ def scan_cmd(
                     return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), **incremental)
 
                 result, stored = scan_into(store, paths, fmt, scan_fn, keep_days)
-        bad = _say_unreadable(result) if result is not None else 0
+        if result is None:  # --store, nothing new: the logs that cannot be read are still said, every run
+            from .discover import discover
+
+            bad = _say_unreadable(None, discover(paths, fmt)[1])
+        else:
+            bad = _say_unreadable(result)
         if not quiet and writer is not None:
             typer.echo(f"Wrote {writer.rows} failures to {output}")
         if not quiet and result is not None:  # (None: --store, and no file had anything new)

@@ -54,7 +54,7 @@ from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
 from .discover import LogFile, discover
 from .errors import LogscanError, UsageError
-from .reading import Resume, compression_of, open_log
+from .reading import Resume, compression_of, head_bytes
 
 if TYPE_CHECKING:  # pyarrow is imported where rows are written or read: a run with nothing new never loads it
     import pyarrow as pa
@@ -186,8 +186,7 @@ def _starts(head: bytes, t: Tracked) -> bool:
 
 
 def _head(path: Path) -> bytes:
-    with open_log(path) as fh:
-        return fh.read(FINGERPRINT_BYTES)
+    return head_bytes(path, FINGERPRINT_BYTES)[0]  # a truncated .gz: the bytes before the damage
 
 
 class Planner:

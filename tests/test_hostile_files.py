@@ -298,3 +298,26 @@ def test_concatenated_gzip_members_are_all_read(tmp_path):
     with open_log(path) as fh:
         assert [x for c in iter_line_chunks(fh, stats) for x in c] == ["one", "two"]
     assert stats.error is None
+
+
+def test_store_runs_say_an_unreadable_log_every_run(tmp_path):
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    logs.mkdir()
+    (logs / "msmtp.log").write_bytes(MSMTP.read_bytes())
+    (logs / "msmtp.log.1.gz").write_bytes(b"\x1f\x8b" + b"no gzip" * 10)
+    for _ in range(2):  # the second run has nothing new to read, and still says it
+        r = run("scan", logs, "--store", store, "--quiet")
+        assert r.exit_code == 11 and f"Warning: {logs / 'msmtp.log.1.gz'}: cannot read" in r.stderr
+    (logs / "msmtp.log.1.gz").unlink()
+    assert run("scan", logs, "--store", store, "--quiet").exit_code == 0
+
+
+def test_store_reads_a_truncated_gzip_once_and_says_it(tmp_path):
+    """Cut within its first KiB (the store's fingerprint): no crash, its lines stored, exit 11 once."""
+    logs, store = tmp_path / "logs", tmp_path / "store"
+    logs.mkdir()
+    (logs / "mainlog.1.gz").write_bytes(EXIM_GZ.read_bytes()[:300])
+    r = run("scan", logs, "--store", store, "--quiet")
+    assert r.exit_code == 11 and "read in part, stopped after line 4" in r.stderr, r.output
+    r = run("scan", logs, "--store", store)
+    assert r.exit_code == 0 and "1 file(s) unchanged" in r.stdout, r.output
