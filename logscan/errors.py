@@ -41,3 +41,9 @@ class PartialInputError(LogscanError):
     """A log could not be read, or was read only in part; everything readable was read and written."""
 
     exit_code = 11
+
+
+class UnreadableInputError(NoInputError):
+    """Every log found was unreadable: no log to read, for the reason of exit status 11."""
+
+    exit_code = 11

@@ -30,7 +30,7 @@ from . import schema
 from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
-from .errors import NoInputError
+from .errors import NoInputError, UnreadableInputError
 from .reading import READ_ERRORS, ReadStats, Resume, compression_of, describe, iter_line_chunks, open_log
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
@@ -61,7 +61,11 @@ class ScanResult:
 
 
 def file_sizes(files: list[LogFile]) -> int:
-    return sum(f.path.stat().st_size for f in files)
+    total = 0
+    for f in files:
+        with contextlib.suppress(OSError):  # gone since discovery: parse_file says so
+            total += f.path.stat().st_size
+    return total
 
 
 # A plain file at least this large is parsed in byte ranges, one per core, when its parser can
@@ -346,6 +350,9 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
         on_files(files, skipped)
     if not files:
         why = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5]) or "no paths given"
+        if any(s.unreadable for s in skipped):  # logs were there: exit 11, as when some are read
+            raise UnreadableInputError(f"no mail log could be read ({why})",
+                                       hint="fix the files' permissions or replace the damaged copies")
         raise NoInputError(f"no mail log to read ({why})",
                            hint="point logscan at log files or folders, e.g. /var/log/mail.log*")
     collected: list[pa.Table] = []

@@ -114,7 +114,8 @@ def open_log(path: Path) -> BinaryIO:
                 import zstandard  # optional
             except ImportError as exc:
                 raise OSError("zstd-compressed; install the 'zstandard' package to read it") from exc
-            return zstandard.open(raw, "rb", closefd=True)
+            raw.close()  # checked regular just now; zstandard opens it by name, as before
+            return zstandard.open(path, "rb")
         if kind is None:
             return raw
         fh = {"gzip": lambda: _Gzip(fileobj=raw, mode="rb"), "bzip2": lambda: _Bz2(raw, "rb"),

@@ -166,6 +166,8 @@ def test_unreadable_files_are_said_on_stderr_and_exit_11(tmp_path):
     assert f"Warning: {tmp_path / 'mail.log.1.gz'}: cannot read: " in r.stderr
     r = logscan("scan", tmp_path, "--output", tmp_path / "f.parquet")
     assert r.returncode == 11 and "mail.log.1.gz" in r.stderr and (tmp_path / "f.parquet").exists()
+    r = run("scan", tmp_path / "mail.log.1.gz", "--quiet")  # the only log given, unreadable: 11, not 3
+    assert r.exit_code == 11 and r.stderr.startswith("Error: no mail log could be read (")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions (the gzip cases "
