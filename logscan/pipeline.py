@@ -7,9 +7,12 @@ mail.log still finds its sender in mail.log.1 (files are read oldest first).
 
 from __future__ import annotations
 
+import ctypes
 import lzma
 import multiprocessing
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -30,7 +33,7 @@ from . import schema
 from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
-from .errors import NoInputError
+from .errors import NoInputError, OutputError
 from .reading import ReadStats, Resume, compression_of, iter_line_chunks, open_log
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
@@ -114,7 +117,19 @@ class _Collector:
             self.pending.extend(r for r in rows if "_pending" in r)
             rows = [r for r in rows if "_pending" not in r]
         if rows:
-            self.sink(signed_table(rows))
+            self.emit(signed_table(rows))
+
+    def emit(self, table: pa.Table) -> None:
+        """Hand rows on. A failure to write them (a full disk, an I/O error of the output, the store
+        or a worker's spool file) is an output error: it must never pass for a read error of the log,
+        which would keep the file's offset and lose the rows for good."""
+        try:
+            self.sink(table)
+        except OSError as exc:
+            raise OutputError(f"could not write the failures: {exc.strerror or exc}",
+                              hint="free space (or fix the device) where the output, the --store or the "
+                                   "temporary folder ($TMPDIR) lives, then run again: nothing of this run "
+                                   "was committed") from exc
 
 
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
@@ -185,6 +200,41 @@ def whole_lines_end(path: Path, start: int) -> int:
     return start
 
 
+# Range workers spool to <tmp>/logscan-<pid of the run>-*/: a run killed with -9 cannot remove its
+# folder, so the next parallel parse removes those whose run is gone.
+SPOOL_PREFIX = "logscan-"
+
+
+def _remove_dead_spools() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        pid = folder.name[len(SPOOL_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # alive (another user's run): not ours to touch
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: a range worker must not outlive its run. On Linux the kernel kills it
+    when the run dies (PR_SET_PDEATHSIG), even by SIGKILL; a run already gone by the time the
+    worker starts is caught by the parent check."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent check below still holds at start
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
 def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int, spool: str):
     """Worker: parse bytes [start, end) of a plain file with a fresh state (split_range).
     Finished rows go to the Parquet file `spool` batch by batch (so the worker's memory does not
@@ -232,8 +282,10 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
         return ctx.stats
     points = _split_points(log.path, workers, start, end)
     ctx_mp = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="logscan-") as spool_dir, \
-            ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp) as pool:
+    _remove_dead_spools()
+    with tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-") as spool_dir, \
+            ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp,
+                                initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         spools = [os.path.join(spool_dir, f"range-{k}.parquet") for k in range(len(points) - 1)]
         futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1], spools[k])
                    for k in range(1, len(points) - 1)]
@@ -248,11 +300,11 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
             for batch in pq.ParquetFile(spool).iter_batches(batch_size=FLUSH_ROWS):
                 table = pa.Table.from_batches([batch])
                 idx = table.schema.get_field_index("line_no")
-                sink(table.set_column(idx, "line_no", pc.add(table.column(idx), offset)))
+                out.emit(table.set_column(idx, "line_no", pc.add(table.column(idx), offset)))
             for r in pending:
                 r["line_no"] += offset
             if pending:
-                sink(signed_table(pending))
+                out.emit(signed_table(pending))
             _add_stats(stats, part_stats, offset)
             if progress is not None:
                 progress(range_end - range_start)

@@ -8,7 +8,7 @@ DuckDB `read_parquet('DIR/**/*.parquet', hive_partitioning = true)`):
     DIR/_logscan/state.json                       the committed state (below)
     DIR/_logscan/parsers-<run>.json.gz            correlation state carried between runs
     DIR/_logscan/staging/<run>/...                files of a run not committed yet
-    DIR/_logscan/lock                             held (fcntl) by the run using the store
+    DIR/_logscan/lock                             held (a POSIX record lock) by the run using the store
 
 Readers skip `_logscan` (names starting with "_" are not data for pyarrow, pandas or Spark).
 
@@ -33,6 +33,7 @@ committed state lists is deleted: a run killed at any point leaves no duplicate 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import gzip
 import hashlib
@@ -43,6 +44,7 @@ import shutil
 import signal
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
@@ -53,7 +55,7 @@ from logscan.parsers import REGISTRY
 from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
 from .discover import LogFile, discover
-from .errors import LogscanError, UsageError
+from .errors import LogscanError, OutputError, UsageError
 from .reading import Resume, compression_of, open_log
 
 if TYPE_CHECKING:  # pyarrow is imported where rows are written or read: a run with nothing new never loads it
@@ -73,6 +75,9 @@ FORGET_UNSEEN_DAYS = 90
 # in the queue at the end of a run. The parsers bound their own tables too (200 000 ids).
 MAX_CARRIED = 50_000
 MAX_PARSER_STATE_BYTES = 256 << 20
+# What malformed state content can raise while it is decoded and checked (RecursionError: JSON
+# nested deeper than the interpreter's stack): each is "the state cannot be read" (exit 10), never a crash.
+STATE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 
 
 class StoreBusyError(LogscanError):
@@ -485,8 +490,15 @@ class Store:
             raise StoreDamagedError(f"cannot use the store {self.root}: {exc}",
                                     hint="check the folder's permissions") from exc
         try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # A POSIX record lock (lockf), not flock: it belongs to this process and is never
+            # inherited by the workers a run forks, so a worker outliving a killed run cannot keep
+            # the store locked.
+            fcntl.lockf(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                self._lock_fh.close()
+                raise StoreDamagedError(f"cannot lock the store {self.root}: {exc}",
+                                        hint="the store must be on a local file system that supports locks") from exc
             self._lock_fh.close()
             raise StoreBusyError(f"another logscan run is using the store {self.root}",
                                  hint="wait for it to finish (a cron job may overlap: space the runs out, "
@@ -507,9 +519,13 @@ class Store:
             raw = path.read_bytes()
         except FileNotFoundError:
             return State()
+        except OSError as exc:  # a folder in its place, an I/O error: the same answer as bad content
+            raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
+                                    hint="check the file (it must be a regular file logscan wrote), or move the "
+                                         "store aside and start a new one") from None
         try:
             return _parse_state(raw)
-        except (ValueError, TypeError) as exc:
+        except STATE_ERRORS as exc:
             raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
                                     hint="restore it from a backup, or move the store aside and start a new "
                                          "one (the next run then reads the logs from the start)") from None
@@ -546,7 +562,7 @@ class Store:
                 raise ValueError("too large")
             with gzip.open(path, "rb") as fh:
                 return load_parser_states(json.loads(fh.read(MAX_PARSER_STATE_BYTES * 8)))
-        except (OSError, ValueError, EOFError) as exc:
+        except (*STATE_ERRORS, OSError, EOFError, zlib.error) as exc:
             raise StoreDamagedError(f"the correlation state {path} cannot be read: {exc}",
                                     hint="delete it and edit parser_state to null in state.json to go on "
                                          "without it (failures may then miss their sender or client)") from None
@@ -555,29 +571,39 @@ class Store:
     def begin(self) -> tuple[str, DayWriter]:
         run = f"{self.state.runs + 1:06d}-{uuid.uuid4().hex[:12]}"
         staging = self.meta / "staging" / run
-        staging.mkdir(parents=True)
+        try:
+            staging.mkdir(parents=True)
+        except OSError as exc:
+            raise OutputError(f"could not write to the store {self.root}: {exc.strerror or exc}",
+                              hint="free space (or fix the permissions) there, then run again") from exc
         return run, DayWriter(staging, run)
 
     def commit(self, run: str, writer: DayWriter | None, files: list[Tracked], parser_states: dict[str, Any] | None,
                keep_days: int | None = None, today: datetime | None = None) -> list[str]:
         """Make a run's rows and file state durable together; returns the data files dropped by keep_days.
-        writer None: no rows; parser_states None: unchanged (nothing was parsed)."""
-        staged = writer.close() if writer is not None else []
-        moves = {f"staging/{run}/{name}": name for name in staged}
-        new = State(files, self.state.data_files + list(moves.values()), moves, self.state.parser_state,
-                    self.state.runs + 1)
-        if parser_states is not None:
-            new.parser_state = f"parsers-{run}.json.gz"
-            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
-            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+        writer None: no rows; parser_states None: unchanged (nothing was parsed).
+        A write that fails before the commit (a full disk) is an OutputError: nothing is committed,
+        the next run reads the same lines again."""
+        try:
+            new = self._stage(run, writer, parser_states)
+        except OSError as exc:
+            raise OutputError(f"could not write to the store {self.root}: {exc.strerror or exc}",
+                              hint="free space (or fix the device) there, then run again: nothing of this run "
+                                   "was committed, so no line is lost") from exc
         dropped: list[str] = []
         if keep_days is not None:
             cutoff = ((today or datetime.now(timezone.utc)) - timedelta(days=keep_days)).strftime("%Y-%m-%d")
             dropped = [f for f in new.data_files if _day_of(f) != NULL_DAY and _day_of(f) < cutoff]
             new.data_files = [f for f in new.data_files if f not in set(dropped)]
             new.moves = {k: v for k, v in new.moves.items() if v not in set(dropped)}
+        new.files = files
         _crash_point("before-commit")
-        _write_atomic(self.meta / "state.json", new.as_json())  # the commit
+        try:
+            _write_atomic(self.meta / "state.json", new.as_json())  # the commit
+        except OSError as exc:
+            raise OutputError(f"could not commit the run to the store {self.root}: {exc.strerror or exc}",
+                              hint="free space (or fix the device) there, then run again: nothing of this run "
+                                   "was committed, so no line is lost") from exc
         _crash_point("after-commit")
         old_parser_state = self.state.parser_state
         self.state = new
@@ -590,6 +616,18 @@ class Store:
             (self.root / f).unlink(missing_ok=True)
             _rmdir_if_empty((self.root / f).parent)
         return dropped
+
+    def _stage(self, run: str, writer: DayWriter | None, parser_states: dict[str, Any] | None) -> State:
+        """Everything a commit needs written first: the run's data files and the parser state."""
+        staged = writer.close() if writer is not None else []
+        moves = {f"staging/{run}/{name}": name for name in staged}
+        new = State([], self.state.data_files + list(moves.values()), moves, self.state.parser_state,
+                    self.state.runs + 1)
+        if parser_states is not None:
+            new.parser_state = f"parsers-{run}.json.gz"
+            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
+            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+        return new
 
 
 def _day_of(rel: str) -> str:
