@@ -249,6 +249,8 @@ def _print_store_summary(store: Path, stored: dict) -> None:
          f"{stored['unchanged']} file(s) unchanged since the last run.")
     for path in stored["restarted"]:
         echo(f"  {path} was truncated or rewritten: read again from the start")
+    for path in stored.get("shortened", ()):
+        echo(f"  {path} was cut short in place (its content is what was read before): read on from its end")
     for path, twin in stored["duplicates"]:
         echo(f"  {path} starts like {twin} (a rotation in progress?): not read, to count nothing twice")
     for path in stored["waiting"]:

@@ -34,7 +34,7 @@ from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import NoInputError, OutputError
-from .reading import ReadStats, Resume, compression_of, iter_line_chunks, open_log
+from .reading import ReadStats, Resume, compression_of, iter_line_chunks, open_log, whole_lines_end
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
 
@@ -184,20 +184,6 @@ def _split_points(path: Path, parts: int, start: int, end: int) -> list[int]:
             if points[-1] < pos < end:
                 points.append(pos)
     return points + [end]
-
-
-def whole_lines_end(path: Path, start: int) -> int:
-    """The offset just after the last newline of a plain file at or after `start` (start if none)."""
-    with open(path, "rb") as fh:
-        end = fh.seek(0, os.SEEK_END)
-        while end > start:
-            block = max(start, end - (1 << 16))
-            fh.seek(block)
-            nl = fh.read(end - block).rfind(b"\n")
-            if nl >= 0:
-                return block + nl + 1
-            end = block
-    return start
 
 
 # Range workers spool to <tmp>/logscan-<pid of the run>-*/: a run killed with -9 cannot remove its

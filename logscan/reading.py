@@ -11,6 +11,7 @@ import bz2
 import gzip
 import io
 import lzma
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +145,16 @@ def head_lines(path: Path, n: int = 200, max_bytes: int = 256 * 1024) -> list[st
         out.pop()  # a partial last line would only confuse detection
     return out[:n]
 
+
+def whole_lines_end(path: Path, start: int) -> int:
+    """The offset just after the last newline of a plain file at or after `start` (start if none)."""
+    with open(path, "rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        while end > start:
+            block = max(start, end - (1 << 16))
+            fh.seek(block)
+            nl = fh.read(end - block).rfind(b"\n")
+            if nl >= 0:
+                return block + nl + 1
+            end = block
+    return start

@@ -56,7 +56,7 @@ from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
 from .discover import LogFile, discover
 from .errors import LogscanError, OutputError, UsageError
-from .reading import Resume, compression_of, open_log
+from .reading import Resume, compression_of, open_log, whole_lines_end
 
 if TYPE_CHECKING:  # pyarrow is imported where rows are written or read: a run with nothing new never loads it
     import pyarrow as pa
@@ -75,6 +75,8 @@ FORGET_UNSEEN_DAYS = 90
 # in the queue at the end of a run. The parsers bound their own tables too (200 000 ids).
 MAX_CARRIED = 50_000
 MAX_PARSER_STATE_BYTES = 256 << 20
+MARK_BYTES = 1024
+MAX_MARKS = 64  # powers of two up to 2**63, and the end
 # What malformed state content can raise while it is decoded and checked (RecursionError: JSON
 # nested deeper than the interpreter's stack): each is "the state cannot be read" (exit 10), never a crash.
 STATE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
@@ -133,6 +135,9 @@ class Tracked:
     # left open at its end (finished by the next run, see pipeline._read_into)
     record: dict | None = None
     open_record: bool = False
+    # plain files: [offset, digest of the 1 KiB before it] at 2, 4, 8 ... KiB and at the offset
+    # reached, so that a file cut short in place is told from one rewritten (Planner.prepare)
+    marks: list = field(default_factory=list)
 
     def stats(self) -> dict[str, Any]:
         """Totals over every run, in the shape of FileStats.as_dict() (plus offset, first/last time)."""
@@ -176,7 +181,10 @@ def _tracked_from(d: Any) -> Tracked:
             and (t.record is None or (isinstance(t.record, dict) and set(t.record) <= {"state", "rows"}
                                       and isinstance(t.record.get("state", {}), dict)
                                       and isinstance(t.record.get("rows", []), list) and _is_plain(t.record, 7)))
-            and all(k.count("\t") == 2 and isinstance(n, int) for k, n in t.deliveries.items())):
+            and all(k.count("\t") == 2 and isinstance(n, int) for k, n in t.deliveries.items())
+            and isinstance(t.marks, list) and len(t.marks) <= MAX_MARKS
+            and all(isinstance(m, list) and len(m) == 2 and isinstance(m[0], int) and isinstance(m[1], str)
+                    for m in t.marks)):
         raise ValueError(f"file entry is malformed: {str(d)[:200]}")
     return t
 
@@ -188,6 +196,40 @@ def _digest(data: bytes) -> str:
 def _starts(head: bytes, t: Tracked) -> bool:
     """Does content starting with `head` start like the content `t` fingerprinted?"""
     return t.fp_len <= len(head) and _digest(head[:t.fp_len]) == t.fp
+
+
+def _block_digest(fh, end: int) -> str:
+    start = max(0, end - MARK_BYTES)
+    fh.seek(start)
+    return _digest(fh.read(end - start))[:16]
+
+
+def _marks(path: Path, old: list, end: int) -> list:
+    """The marks of a plain file read up to `end`: the old ones below it (their bytes were read
+    then), new ones at the powers of two up to it, and one at `end`."""
+    kept = [m for m in old if m[0] < end and m[0] & (m[0] - 1) == 0]  # the powers of two
+    wanted = [1 << k for k in range(11, end.bit_length()) if (1 << k) < end]
+    have = {m[0] for m in kept}
+    with open(path, "rb") as fh:
+        kept += [[o, _block_digest(fh, o)] for o in wanted if o not in have]
+        kept.append([end, _block_digest(fh, end)])
+    return sorted(kept)[-MAX_MARKS:]
+
+
+def _cut_short(path: Path, t: Tracked, size: int) -> Resume | None:
+    """A plain file now shorter than what was read of it: when every mark within its new length
+    still holds (and there is one beyond the fingerprint), it is the same content cut short in place,
+    all of it read already: go on from its end. Otherwise (rewritten, copytruncate) None."""
+    within = [m for m in t.marks if m[0] <= size]
+    if not within or within[-1][0] <= t.fp_len:
+        return None
+    with open(path, "rb") as fh:
+        if any(_block_digest(fh, o) != d for o, d in within):
+            return None
+    end = whole_lines_end(path, 0)
+    with open(path, "rb") as fh:
+        lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+    return Resume(end, lines + 1)
 
 
 def _head(path: Path) -> bytes:
@@ -205,6 +247,7 @@ class Planner:
         # path -> (entry index or None, head bytes or None when not read, stat, resume or None)
         self.plan: dict[str, tuple[int | None, bytes | None, os.stat_result, Resume | None]] = {}
         self.restarted: list[str] = []  # truncated in place: read again from the start
+        self.shortened: list[str] = []  # cut short in place, keeping its content: read on from its end
         self.duplicates: list[tuple[str, str]] = []  # (file, the file with the same content): not read
         self.waiting: list[str] = []  # a copy shorter than what was read of its content: not read yet
 
@@ -246,8 +289,14 @@ class Planner:
                 continue
             t = self.tracked[found]
             if compression_of(Path(path)) is None and st.st_size < t.offset:
-                self.restarted.append(path)  # shorter than what was read: truncated, then rewritten
-                self.plan[path] = (None, head, st, Resume())
+                cut = _cut_short(Path(path), t, st.st_size)
+                if cut is not None:  # the same content, cut short: nothing of it is new
+                    self.shortened.append(path)
+                    t.marks = [m for m in t.marks if m[0] <= st.st_size]
+                    self.plan[path] = (found, head, st, cut)
+                else:
+                    self.restarted.append(path)  # shorter than what was read: truncated, then rewritten
+                    self.plan[path] = (None, head, st, Resume())
             else:
                 self.plan[path] = (found, head, st, Resume(t.offset, t.line_no, t.record))
             del heads[path]
@@ -297,6 +346,8 @@ class Planner:
                 st.st_size, st.st_mtime_ns
             t.offset, t.line_no = f.end_offset, start.line_no + f.lines
             t.record, t.open_record = f.record, f.open_record
+            if compression_of(Path(path)) is None and f.end_offset > 0:
+                t.marks = _marks(Path(path), t.marks if old is not None else [], f.end_offset)
             t.add(f)
             t.last_seen = now
             out.append(t)
@@ -745,5 +796,5 @@ def scan_into(root: Path, paths: list[str], forced_format: str | None, scan_fn,
 
 def _report(planner: Planner, stored: int, read: int, dropped: list[str], store: Store) -> dict[str, Any]:
     return {"stored": stored, "unchanged": len(planner.plan) - read - len(planner.waiting),
-            "restarted": planner.restarted, "duplicates": planner.duplicates, "waiting": planner.waiting,
+            "restarted": planner.restarted, "shortened": planner.shortened, "duplicates": planner.duplicates, "waiting": planner.waiting,
             "dropped_files": len(dropped), "runs": store.state.runs}

@@ -179,3 +179,40 @@ def test_kill_9_during_a_parallel_parse_leaves_no_worker_and_no_lock(tmp_path):
     assert not list(tmp_path.glob("logscan-*")), "spool folders of the killed run are left"
     assert subprocess.run([*cmd, "--store", str(tmp_path / "clean")], env=env).returncode == 0
     assert stored_rows(tmp_path / "killed") == stored_rows(tmp_path / "clean") > 0
+
+
+def test_a_log_cut_short_in_place_is_read_on_from_its_end_not_again(tmp_path):
+    """`truncate -s` of a log to a shorter length that keeps its first part: that part was stored
+    already, so nothing is read twice; lines written after the cut are read once. A file cut and
+    rewritten with other content after its first KiB is still read again from the start."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = (POSTFIX / "mail.log").read_bytes().splitlines(keepends=True)
+    log = logs / "mail.log"
+    log.write_bytes(b"".join(lines))
+    store = tmp_path / "store"
+    assert run_store(store, logs).exit_code == 0
+    full = stored_rows(store)
+    keep = len(lines) * 3 // 5
+    os.truncate(log, sum(map(len, lines[:keep])))
+    r = run_store(store, logs)
+    assert r.exit_code == 0 and stored_rows(store) == full, r.output
+    with open(log, "ab") as fh:  # the writer goes on after the cut: those lines are new
+        fh.write(b"".join(lines[keep:]))
+    assert run_store(store, logs).exit_code == 0
+    assert stored_rows(store) == full + _rows_of(tmp_path, lines[keep:])
+    # the same length and first KiB, other content after it: a rewrite, read from the start
+    rewritten = lines[:12] + lines[keep:]
+    os.truncate(log, 0)
+    log.write_bytes(b"".join(rewritten))
+    before = stored_rows(store)
+    assert run_store(store, logs).exit_code == 0
+    assert stored_rows(store) == before + _rows_of(tmp_path, rewritten)
+
+
+def _rows_of(tmp_path: Path, lines: list[bytes]) -> int:
+    folder = tmp_path / f"alone-{len(lines)}"
+    folder.mkdir()
+    (folder / "mail.log").write_bytes(b"".join(lines))
+    assert run_store(folder / "store", folder).exit_code == 0
+    return stored_rows(folder / "store")
