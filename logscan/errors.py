@@ -35,3 +35,9 @@ class RuleError(LogscanError):
     """A rule file is malformed."""
 
     exit_code = 5
+
+
+class MemoryCeilingError(LogscanError):
+    """The failures a command must hold in memory would pass its memory ceiling."""
+
+    exit_code = 12

@@ -216,3 +216,13 @@ def _rows_of(tmp_path: Path, lines: list[bytes]) -> int:
     (folder / "mail.log").write_bytes(b"".join(lines))
     assert run_store(folder / "store", folder).exit_code == 0
     return stored_rows(folder / "store")
+
+
+def test_report_stops_at_its_memory_ceiling_with_a_clear_error(tmp_path):
+    out = tmp_path / "report"
+    r = runner.invoke(app, ["report", str(REPO / "sample_logs"), "--out", str(out), "--max-memory", "1M"])
+    assert r.exit_code == 12, r.output
+    assert "memory ceiling of 1 MiB" in r.output and "--since" in r.output
+    assert not out.exists()  # nothing half-written
+    assert runner.invoke(app, ["report", str(REPO / "sample_logs"), "--out", str(out), "--max-memory", "lots"]).exit_code == 2
+    assert runner.invoke(app, ["report", str(REPO / "sample_logs"), "--out", str(out), "--max-memory", "2G"]).exit_code == 0
