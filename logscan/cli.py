@@ -5,13 +5,14 @@ Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 
 7 `classify --jsonl` met bad input lines (the good ones were still classified); 8 the --store is locked by another run (nothing was done); 9 a `scan --fail-on` threshold was
 exceeded (the run itself completed and was stored); 10 the --store's state cannot be read; 11 a log
 could not be read or was read only in part (each named on stderr; everything readable was read and
-written).
+written); 12 `report` stopped at its memory ceiling (--max-memory).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -96,11 +97,12 @@ RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stdout.")]
 
 
-def _scan(paths, fmt, year, tz, rules, quiet, sink=None, **incremental) -> ScanResult:
+def _scan(paths, fmt, year, tz, rules, quiet, sink=None, memory_ceiling=None, **incremental) -> ScanResult:
     # Imported here: pyarrow takes a while to load, and an incremental run with nothing new never needs it.
     from .pipeline import ScanOptions, file_sizes, scan
 
-    opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()))
+    opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()),
+                       memory_ceiling=memory_ceiling)
     show_progress = not quiet and sys.stderr.isatty()
     if not show_progress:
         return scan(paths, opts, sink=sink, **incremental)
@@ -296,6 +298,8 @@ def _print_store_summary(store: Path, stored: dict) -> None:
          f"{stored['unchanged']} file(s) unchanged since the last run.")
     for path in stored["restarted"]:
         echo(f"  {path} was truncated or rewritten: read again from the start")
+    for path in stored.get("shortened", ()):
+        echo(f"  {path} was cut short in place (its content is what was read before): read on from its end")
     for path, twin in stored["duplicates"]:
         echo(f"  {path} starts like {twin} (a rotation in progress?): not read, to count nothing twice")
     for path in stored["waiting"]:
@@ -349,13 +353,18 @@ def report_cmd(
     quiet: QuietOpt = False,
     store: Annotated[Path | None, typer.Option("--store", help="Build the report from a store that "
                                                "`scan --store` fills, without reading logs.")] = None,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help="Stop with exit status 12 before the "
+                                                   "failures would need more memory than this (e.g. 4G, 512M; "
+                                                   "default: half of this machine's memory).",
+                                                   show_default=False)] = None,
 ) -> None:
     """Write self-contained HTML reports (index.html; with --period one folder per period) and beside
     each its failures (failures.parquet) and recurring problems (problems.csv, problems.json).
 
     Exit status: 0 done; 1 internal error; 2 bad usage; 3 no log found; 4 --out not writable
     (checked before the scan) or not written; 10 the --store's state is unreadable; 11 a log could
-    not be read or was read only in part (named on stderr, also under --quiet; the report is written).
+    not be read or was read only in part (named on stderr, also under --quiet; the report is written);
+    12 the failures would pass the memory ceiling (--max-memory; nothing is written).
     """
     from logscan.reports.build import ReportOptions, build_reports, file_rows
     from logscan.reports.periods import parse_when
@@ -381,7 +390,7 @@ def report_cmd(
             stored, files, skipped = _stored_failures(store, opts)
             table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
         else:
-            result = _scan(paths, fmt, year, tz, rules, quiet)
+            result = _scan(paths, fmt, year, tz, rules, quiet, memory_ceiling=_memory_ceiling(max_memory))
             table, files = result.table, file_rows(result.files)
             skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
             t = result.totals
@@ -395,6 +404,17 @@ def report_cmd(
             raise _partial(bad)
 
     _run(run)
+
+
+def _memory_ceiling(text: str | None) -> int:
+    from .pipeline import default_memory_ceiling
+
+    if text is None:
+        return default_memory_ceiling()
+    m = re.fullmatch(r"([0-9]{1,6})([KMGT]?)i?B?", text.strip(), re.IGNORECASE)
+    if m is None or int(m.group(1)) == 0:
+        raise UsageError(f"--max-memory {text!r} is not a size", hint="give it as 4G, 512M or 1T")
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m.group(2).upper()]
 
 
 class Lang(str, Enum):

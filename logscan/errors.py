@@ -47,3 +47,7 @@ class UnreadableInputError(NoInputError):
     """Every log found was unreadable: no log to read, for the reason of exit status 11."""
 
     exit_code = 11
+class MemoryCeilingError(LogscanError):
+    """The failures a command must hold in memory would pass its memory ceiling."""
+
+    exit_code = 12

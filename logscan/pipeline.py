@@ -8,8 +8,11 @@ mail.log still finds its sender in mail.log.1 (files are read oldest first).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -30,8 +33,17 @@ from . import schema
 from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
-from .errors import NoInputError, UnreadableInputError
-from .reading import READ_ERRORS, ReadStats, Resume, compression_of, describe, iter_line_chunks, open_log
+from .errors import MemoryCeilingError, NoInputError, OutputError, UnreadableInputError
+from .reading import (
+    READ_ERRORS,
+    ReadStats,
+    Resume,
+    compression_of,
+    describe,
+    iter_line_chunks,
+    open_log,
+    whole_lines_end,
+)
 from .signature import signatures_of
 from .timestamps import StampConverter, load_zone
 
@@ -45,6 +57,23 @@ class ScanOptions:
     tz: str | None = None
     rule_files: tuple[Path, ...] = ()
     workers: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
+    # Without a sink the failures are held in memory (`report`): stop, with a clear error, before
+    # the work on them would need more than this many bytes (None: no ceiling).
+    memory_ceiling: int | None = None
+
+
+# What `report` needs per byte of the collected Arrow table, at its peak (pandas frame, groupbys,
+# pages): measured 3.8 KB per failure against about 0.85 KB of Arrow, rounded up.
+REPORT_MEMORY_FACTOR = 5
+
+
+def default_memory_ceiling() -> int:
+    """Half of this machine's physical memory: a report that would need more stops before the
+    machine swaps."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
 
 
 @dataclass
@@ -118,7 +147,19 @@ class _Collector:
             self.pending.extend(r for r in rows if "_pending" in r)
             rows = [r for r in rows if "_pending" not in r]
         if rows:
-            self.sink(signed_table(rows))
+            self.emit(signed_table(rows))
+
+    def emit(self, table: pa.Table) -> None:
+        """Hand rows on. A failure to write them (a full disk, an I/O error of the output, the store
+        or a worker's spool file) is an output error: it must never pass for a read error of the log,
+        which would keep the file's offset and lose the rows for good."""
+        try:
+            self.sink(table)
+        except OSError as exc:
+            raise OutputError(f"could not write the failures: {exc.strerror or exc}",
+                              hint="free space (or fix the device) where the output, the --store or the "
+                                   "temporary folder ($TMPDIR) lives, then run again: nothing of this run "
+                                   "was committed") from exc
 
 
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
@@ -193,18 +234,39 @@ def _next_line_start(fh, pos: int, end: int) -> int | None:
     return None
 
 
-def whole_lines_end(path: Path, start: int) -> int:
-    """The offset just after the last newline of a plain file at or after `start` (start if none)."""
-    with open(path, "rb") as fh:
-        end = fh.seek(0, os.SEEK_END)
-        while end > start:
-            block = max(start, end - (1 << 16))
-            fh.seek(block)
-            nl = fh.read(end - block).rfind(b"\n")
-            if nl >= 0:
-                return block + nl + 1
-            end = block
-    return start
+# Range workers spool to <tmp>/logscan-<pid of the run>-*/: a run killed with -9 cannot remove its
+# folder, so the next parallel parse removes those whose run is gone.
+SPOOL_PREFIX = "logscan-"
+
+
+def _remove_dead_spools() -> None:
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        pid = folder.name[len(SPOOL_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # alive (another user's run): not ours to touch
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: a range worker must not outlive its run. On Linux the kernel kills it
+    when the run dies (PR_SET_PDEATHSIG), even by SIGKILL; a run already gone by the time the
+    worker starts is caught by the parent check."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent check below still holds at start
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int, spool: str):
@@ -264,8 +326,10 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
         return ctx.stats
     points = _split_points(log.path, workers, start, end)
     ctx_mp = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="logscan-") as spool_dir, \
-            ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp) as pool:
+    _remove_dead_spools()
+    with tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-") as spool_dir, \
+            ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp,
+                                initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         spools = [os.path.join(spool_dir, f"range-{k}.parquet") for k in range(len(points) - 1)]
         futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1], spools[k])
                    for k in range(1, len(points) - 1)]
@@ -280,11 +344,11 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
             for batch in pq.ParquetFile(spool).iter_batches(batch_size=FLUSH_ROWS):
                 table = pa.Table.from_batches([batch])
                 idx = table.schema.get_field_index("line_no")
-                sink(table.set_column(idx, "line_no", pc.add(table.column(idx), offset)))
+                out.emit(table.set_column(idx, "line_no", pc.add(table.column(idx), offset)))
             for r in pending:
                 r["line_no"] += offset
             if pending:
-                sink(signed_table(pending))
+                out.emit(signed_table(pending))
             _add_stats(stats, part_stats, offset)
             if progress is not None:
                 progress(range_end - range_start)
@@ -356,7 +420,20 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
         raise NoInputError(f"no mail log to read ({why})",
                            hint="point logscan at log files or folders, e.g. /var/log/mail.log*")
     collected: list[pa.Table] = []
-    deliver = sink if sink is not None else collected.append
+    held = [0]  # bytes of `collected`
+
+    def collect(table: pa.Table) -> None:
+        held[0] += table.nbytes
+        if opts.memory_ceiling is not None and held[0] * REPORT_MEMORY_FACTOR > opts.memory_ceiling:
+            rows = sum(t.num_rows for t in collected) + table.num_rows
+            raise MemoryCeilingError(
+                f"stopped after {rows} failures: working on them would need more than the memory ceiling of "
+                f"{opts.memory_ceiling >> 20} MiB (about {REPORT_MEMORY_FACTOR * held[0] // rows} bytes a failure)",
+                hint="report on less at a time (--since/--until), or fill a store with `logscan scan --store DIR` "
+                     "and report from it per --period, or raise --max-memory if the machine has the room")
+        collected.append(table)
+
+    deliver = sink if sink is not None else collect
 
     def classified(table: pa.Table) -> None:
         deliver(engines[0].classify_table(table))

@@ -300,3 +300,15 @@ def nul_only(path: Path, limit: int = NUL_SCAN_BYTES) -> int | None:
             seen += len(block)
             pos += len(block)
     return seen
+def whole_lines_end(path: Path, start: int) -> int:
+    """The offset just after the last newline of a plain file at or after `start` (start if none)."""
+    with open(path, "rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        while end > start:
+            block = max(start, end - (1 << 16))
+            fh.seek(block)
+            nl = fh.read(end - block).rfind(b"\n")
+            if nl >= 0:
+                return block + nl + 1
+            end = block
+    return start

@@ -8,7 +8,7 @@ DuckDB `read_parquet('DIR/**/*.parquet', hive_partitioning = true)`):
     DIR/_logscan/state.json                       the committed state (below)
     DIR/_logscan/parsers-<run>.json.gz            correlation state carried between runs
     DIR/_logscan/staging/<run>/...                files of a run not committed yet
-    DIR/_logscan/lock                             held (fcntl) by the run using the store
+    DIR/_logscan/lock                             held (a POSIX record lock) by the run using the store
 
 Readers skip `_logscan` (names starting with "_" are not data for pyarrow, pandas or Spark).
 
@@ -33,6 +33,7 @@ committed state lists is deleted: a run killed at any point leaves no duplicate 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import gzip
 import hashlib
@@ -43,6 +44,7 @@ import shutil
 import signal
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
@@ -53,8 +55,8 @@ from logscan.parsers import REGISTRY
 from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
 from .discover import LogFile, discover
-from .errors import LogscanError, UsageError
-from .reading import Resume, compression_of, head_bytes
+from .errors import LogscanError, OutputError, UsageError
+from .reading import Resume, compression_of, head_bytes, whole_lines_end
 
 if TYPE_CHECKING:  # pyarrow is imported where rows are written or read: a run with nothing new never loads it
     import pyarrow as pa
@@ -73,6 +75,11 @@ FORGET_UNSEEN_DAYS = 90
 # in the queue at the end of a run. The parsers bound their own tables too (200 000 ids).
 MAX_CARRIED = 50_000
 MAX_PARSER_STATE_BYTES = 256 << 20
+MARK_BYTES = 1024
+MAX_MARKS = 64  # powers of two up to 2**63, and the end
+# What malformed state content can raise while it is decoded and checked (RecursionError: JSON
+# nested deeper than the interpreter's stack): each is "the state cannot be read" (exit 10), never a crash.
+STATE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError)
 
 
 class StoreBusyError(LogscanError):
@@ -128,6 +135,9 @@ class Tracked:
     # left open at its end (finished by the next run, see pipeline._read_into)
     record: dict | None = None
     open_record: bool = False
+    # plain files: [offset, digest of the 1 KiB before it] at 2, 4, 8 ... KiB and at the offset
+    # reached, so that a file cut short in place is told from one rewritten (Planner.prepare)
+    marks: list = field(default_factory=list)
 
     def stats(self) -> dict[str, Any]:
         """Totals over every run, in the shape of FileStats.as_dict() (plus offset, first/last time)."""
@@ -171,7 +181,10 @@ def _tracked_from(d: Any) -> Tracked:
             and (t.record is None or (isinstance(t.record, dict) and set(t.record) <= {"state", "rows"}
                                       and isinstance(t.record.get("state", {}), dict)
                                       and isinstance(t.record.get("rows", []), list) and _is_plain(t.record, 7)))
-            and all(k.count("\t") == 2 and isinstance(n, int) for k, n in t.deliveries.items())):
+            and all(k.count("\t") == 2 and isinstance(n, int) for k, n in t.deliveries.items())
+            and isinstance(t.marks, list) and len(t.marks) <= MAX_MARKS
+            and all(isinstance(m, list) and len(m) == 2 and isinstance(m[0], int) and isinstance(m[1], str)
+                    for m in t.marks)):
         raise ValueError(f"file entry is malformed: {str(d)[:200]}")
     return t
 
@@ -183,6 +196,40 @@ def _digest(data: bytes) -> str:
 def _starts(head: bytes, t: Tracked) -> bool:
     """Does content starting with `head` start like the content `t` fingerprinted?"""
     return t.fp_len <= len(head) and _digest(head[:t.fp_len]) == t.fp
+
+
+def _block_digest(fh, end: int) -> str:
+    start = max(0, end - MARK_BYTES)
+    fh.seek(start)
+    return _digest(fh.read(end - start))[:16]
+
+
+def _marks(path: Path, old: list, end: int) -> list:
+    """The marks of a plain file read up to `end`: the old ones below it (their bytes were read
+    then), new ones at the powers of two up to it, and one at `end`."""
+    kept = [m for m in old if m[0] < end and m[0] & (m[0] - 1) == 0]  # the powers of two
+    wanted = [1 << k for k in range(11, end.bit_length()) if (1 << k) < end]
+    have = {m[0] for m in kept}
+    with open(path, "rb") as fh:
+        kept += [[o, _block_digest(fh, o)] for o in wanted if o not in have]
+        kept.append([end, _block_digest(fh, end)])
+    return sorted(kept)[-MAX_MARKS:]
+
+
+def _cut_short(path: Path, t: Tracked, size: int) -> Resume | None:
+    """A plain file now shorter than what was read of it: when every mark within its new length
+    still holds (and there is one beyond the fingerprint), it is the same content cut short in place,
+    all of it read already: go on from its end. Otherwise (rewritten, copytruncate) None."""
+    within = [m for m in t.marks if m[0] <= size]
+    if not within or within[-1][0] <= t.fp_len:
+        return None
+    with open(path, "rb") as fh:
+        if any(_block_digest(fh, o) != d for o, d in within):
+            return None
+    end = whole_lines_end(path, 0)
+    with open(path, "rb") as fh:
+        lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
+    return Resume(end, lines + 1)
 
 
 def _head(path: Path) -> bytes:
@@ -199,6 +246,7 @@ class Planner:
         # path -> (entry index or None, head bytes or None when not read, stat, resume or None)
         self.plan: dict[str, tuple[int | None, bytes | None, os.stat_result, Resume | None]] = {}
         self.restarted: list[str] = []  # truncated in place: read again from the start
+        self.shortened: list[str] = []  # cut short in place, keeping its content: read on from its end
         self.duplicates: list[tuple[str, str]] = []  # (file, the file with the same content): not read
         self.waiting: list[str] = []  # a copy shorter than what was read of its content: not read yet
 
@@ -240,8 +288,14 @@ class Planner:
                 continue
             t = self.tracked[found]
             if compression_of(Path(path)) is None and st.st_size < t.offset:
-                self.restarted.append(path)  # shorter than what was read: truncated, then rewritten
-                self.plan[path] = (None, head, st, Resume())
+                cut = _cut_short(Path(path), t, st.st_size)
+                if cut is not None:  # the same content, cut short: nothing of it is new
+                    self.shortened.append(path)
+                    t.marks = [m for m in t.marks if m[0] <= st.st_size]
+                    self.plan[path] = (found, head, st, cut)
+                else:
+                    self.restarted.append(path)  # shorter than what was read: truncated, then rewritten
+                    self.plan[path] = (None, head, st, Resume())
             else:
                 self.plan[path] = (found, head, st, Resume(t.offset, t.line_no, t.record))
             del heads[path]
@@ -291,6 +345,8 @@ class Planner:
                 st.st_size, st.st_mtime_ns
             t.offset, t.line_no = f.end_offset, start.line_no + f.lines
             t.record, t.open_record = f.record, f.open_record
+            if compression_of(Path(path)) is None and f.end_offset > 0:
+                t.marks = _marks(Path(path), t.marks if old is not None else [], f.end_offset)
             t.add(f)
             t.last_seen = now
             out.append(t)
@@ -484,8 +540,15 @@ class Store:
             raise StoreDamagedError(f"cannot use the store {self.root}: {exc}",
                                     hint="check the folder's permissions") from exc
         try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # A POSIX record lock (lockf), not flock: it belongs to this process and is never
+            # inherited by the workers a run forks, so a worker outliving a killed run cannot keep
+            # the store locked.
+            fcntl.lockf(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                self._lock_fh.close()
+                raise StoreDamagedError(f"cannot lock the store {self.root}: {exc}",
+                                        hint="the store must be on a local file system that supports locks") from exc
             self._lock_fh.close()
             raise StoreBusyError(f"another logscan run is using the store {self.root}",
                                  hint="wait for it to finish (a cron job may overlap: space the runs out, "
@@ -506,9 +569,13 @@ class Store:
             raw = path.read_bytes()
         except FileNotFoundError:
             return State()
+        except OSError as exc:  # a folder in its place, an I/O error: the same answer as bad content
+            raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
+                                    hint="check the file (it must be a regular file logscan wrote), or move the "
+                                         "store aside and start a new one") from None
         try:
             return _parse_state(raw)
-        except (ValueError, TypeError) as exc:
+        except STATE_ERRORS as exc:
             raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
                                     hint="restore it from a backup, or move the store aside and start a new "
                                          "one (the next run then reads the logs from the start)") from None
@@ -545,7 +612,7 @@ class Store:
                 raise ValueError("too large")
             with gzip.open(path, "rb") as fh:
                 return load_parser_states(json.loads(fh.read(MAX_PARSER_STATE_BYTES * 8)))
-        except (OSError, ValueError, EOFError) as exc:
+        except (*STATE_ERRORS, OSError, EOFError, zlib.error) as exc:
             raise StoreDamagedError(f"the correlation state {path} cannot be read: {exc}",
                                     hint="delete it and edit parser_state to null in state.json to go on "
                                          "without it (failures may then miss their sender or client)") from None
@@ -554,29 +621,39 @@ class Store:
     def begin(self) -> tuple[str, DayWriter]:
         run = f"{self.state.runs + 1:06d}-{uuid.uuid4().hex[:12]}"
         staging = self.meta / "staging" / run
-        staging.mkdir(parents=True)
+        try:
+            staging.mkdir(parents=True)
+        except OSError as exc:
+            raise OutputError(f"could not write to the store {self.root}: {exc.strerror or exc}",
+                              hint="free space (or fix the permissions) there, then run again") from exc
         return run, DayWriter(staging, run)
 
     def commit(self, run: str, writer: DayWriter | None, files: list[Tracked], parser_states: dict[str, Any] | None,
                keep_days: int | None = None, today: datetime | None = None) -> list[str]:
         """Make a run's rows and file state durable together; returns the data files dropped by keep_days.
-        writer None: no rows; parser_states None: unchanged (nothing was parsed)."""
-        staged = writer.close() if writer is not None else []
-        moves = {f"staging/{run}/{name}": name for name in staged}
-        new = State(files, self.state.data_files + list(moves.values()), moves, self.state.parser_state,
-                    self.state.runs + 1)
-        if parser_states is not None:
-            new.parser_state = f"parsers-{run}.json.gz"
-            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
-            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+        writer None: no rows; parser_states None: unchanged (nothing was parsed).
+        A write that fails before the commit (a full disk) is an OutputError: nothing is committed,
+        the next run reads the same lines again."""
+        try:
+            new = self._stage(run, writer, parser_states)
+        except OSError as exc:
+            raise OutputError(f"could not write to the store {self.root}: {exc.strerror or exc}",
+                              hint="free space (or fix the device) there, then run again: nothing of this run "
+                                   "was committed, so no line is lost") from exc
         dropped: list[str] = []
         if keep_days is not None:
             cutoff = ((today or datetime.now(timezone.utc)) - timedelta(days=keep_days)).strftime("%Y-%m-%d")
             dropped = [f for f in new.data_files if _day_of(f) != NULL_DAY and _day_of(f) < cutoff]
             new.data_files = [f for f in new.data_files if f not in set(dropped)]
             new.moves = {k: v for k, v in new.moves.items() if v not in set(dropped)}
+        new.files = files
         _crash_point("before-commit")
-        _write_atomic(self.meta / "state.json", new.as_json())  # the commit
+        try:
+            _write_atomic(self.meta / "state.json", new.as_json())  # the commit
+        except OSError as exc:
+            raise OutputError(f"could not commit the run to the store {self.root}: {exc.strerror or exc}",
+                              hint="free space (or fix the device) there, then run again: nothing of this run "
+                                   "was committed, so no line is lost") from exc
         _crash_point("after-commit")
         old_parser_state = self.state.parser_state
         self.state = new
@@ -589,6 +666,18 @@ class Store:
             (self.root / f).unlink(missing_ok=True)
             _rmdir_if_empty((self.root / f).parent)
         return dropped
+
+    def _stage(self, run: str, writer: DayWriter | None, parser_states: dict[str, Any] | None) -> State:
+        """Everything a commit needs written first: the run's data files and the parser state."""
+        staged = writer.close() if writer is not None else []
+        moves = {f"staging/{run}/{name}": name for name in staged}
+        new = State([], self.state.data_files + list(moves.values()), moves, self.state.parser_state,
+                    self.state.runs + 1)
+        if parser_states is not None:
+            new.parser_state = f"parsers-{run}.json.gz"
+            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
+            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+        return new
 
 
 def _day_of(rel: str) -> str:
@@ -706,5 +795,5 @@ def scan_into(root: Path, paths: list[str], forced_format: str | None, scan_fn,
 
 def _report(planner: Planner, stored: int, read: int, dropped: list[str], store: Store) -> dict[str, Any]:
     return {"stored": stored, "unchanged": len(planner.plan) - read - len(planner.waiting),
-            "restarted": planner.restarted, "duplicates": planner.duplicates, "waiting": planner.waiting,
+            "restarted": planner.restarted, "shortened": planner.shortened, "duplicates": planner.duplicates, "waiting": planner.waiting,
             "dropped_files": len(dropped), "runs": store.state.runs}

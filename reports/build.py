@@ -85,6 +85,7 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
         redactor = Redactor(ips=opts.redact_ips)
         raw = redactor.frame(raw)
         files = [_redact_file(f, redactor) for f in files]
+        skipped = [{**s, "reason": redactor.skip_reason(s["reason"])} for s in skipped]
         if deliveries is not None and opts.redact_ips:  # relay hosts can be IPs: same pseudonyms
             deliveries["relay_host"] = deliveries["relay_host"].map(redactor.text)
     df = as_frame(raw)

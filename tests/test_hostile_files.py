@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from logscan import pipeline
 from logscan.cli import app
 from logscan.discover import discover
+from logscan.errors import OutputError
 from logscan.output import TableWriter
 from logscan.reading import MAX_LINE_CHARS, ReadStats, head_lines, iter_line_chunks, open_log
 from logscan.timestamps import load_zone
@@ -198,7 +199,7 @@ def test_an_error_of_the_sink_is_not_taken_for_a_read_error(tmp_path):
     def full(_table):
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match="No space left"):  # an output error (exit 4), not a read error
         pipeline.parse_file(files[0], pipeline.REGISTRY["msmtp"].new_state(), pipeline.ScanOptions(),
                             *load_zone("UTC"), full)
 

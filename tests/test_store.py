@@ -9,6 +9,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -244,8 +246,16 @@ def test_keep_drops_old_days(tmp_path):
 
 def test_second_run_holds_lock_gets_exit_8(tmp_path):
     store = tmp_path / "store"
-    with Store(store):
+    # The lock is a POSIX record lock, held per process: the first run is another process.
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom logscan.store import Store\n"
+                               f"with Store(__import__('pathlib').Path({str(store)!r})):\n"
+                               "    print('locked', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
         r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix")
+    finally:
+        holder.kill()
+        holder.wait()
     assert r.exit_code == 8
     assert "another logscan run is using the store" in r.output
     assert not list(store.glob("day=*"))
