@@ -156,6 +156,10 @@ def scan_cmd(
                                                "the last run; rotated and compressed logs are recognised.")] = None,
     keep: Annotated[str | None, typer.Option("--keep", help="With --store: drop days older than this, e.g. 90d "
                                              "or 12w.")] = None,
+    metrics: Annotated[Path | None, typer.Option("--metrics", help="Write a Prometheus textfile here (for "
+                                                 "node_exporter's textfile collector): this run's new failures, "
+                                                 "with --store the last 24 hours', and the --fail-on thresholds.",
+                                                 show_default=False)] = None,
     fail_on: Annotated[list[str] | None, typer.Option("--fail-on", metavar="CATEGORY[=N]", help="Exit with "
                                                       "status 9 when this run's new failures in CATEGORY (a "
                                                       "category id or a family such as auth) exceed N (default "
@@ -192,6 +196,13 @@ def scan_cmd(
         counter = CategoryCounter()
         if thresholds:
             sinks.append(counter.add)
+        gauges = None
+        if metrics is not None:
+            from . import metrics as prom
+
+            prom.check_target(metrics)  # before a long scan
+            gauges = prom.MetricsCounter()
+            sinks.append(gauges.add)
         tally = None
         if output is None and not quiet:
             # The summary counts batches as they stream past: memory stays flat here too.
@@ -228,6 +239,13 @@ def scan_cmd(
                            f"{t['unparsed']} unparsed.")
         if stored is not None and not quiet:
             _print_store_summary(store, stored)
+        if gauges is not None:
+            from .engine import load_categories
+
+            totals = result.totals if result is not None else {"lines": 0, "unparsed": 0}
+            day = prom.last_day(store, prom.now_utc()) if store is not None else None
+            prom.write(metrics, prom.render(gauges.counts, totals["lines"], totals["unparsed"], load_categories(),
+                                            thresholds, day))
         problems = exceeded(thresholds, counter.counts)
         if problems:
             raise ThresholdExceeded("; ".join(problems))
