@@ -192,6 +192,10 @@ def scan_cmd(
                                                "the last run; rotated and compressed logs are recognised.")] = None,
     keep: Annotated[str | None, typer.Option("--keep", help="With --store: drop days older than this, e.g. 90d "
                                              "or 12w.")] = None,
+    metrics: Annotated[Path | None, typer.Option("--metrics", help="Write a Prometheus textfile here (for "
+                                                 "node_exporter's textfile collector): this run's new failures, "
+                                                 "with --store the last 24 hours', and the --fail-on thresholds.",
+                                                 show_default=False)] = None,
     fail_on: Annotated[list[str] | None, typer.Option("--fail-on", metavar="CATEGORY[=N]", help="Exit with "
                                                       "status 9 when this run's new failures in CATEGORY (a "
                                                       "category id or a family such as auth) exceed N (default "
@@ -229,6 +233,13 @@ def scan_cmd(
         counter = CategoryCounter()
         if thresholds:
             sinks.append(counter.add)
+        gauges = None
+        if metrics is not None:
+            from . import metrics as prom
+
+            prom.check_target(metrics)  # before a long scan
+            gauges = prom.MetricsCounter()
+            sinks.append(gauges.add)
         tally = None
         if output is None and not quiet:
             # The summary counts batches as they stream past: memory stays flat here too.
@@ -275,6 +286,13 @@ def scan_cmd(
                            f"{t['unparsed']} unparsed." + (f" {cut} line(s) over 64 KiB cut." if cut else ""))
         if stored is not None and not quiet:
             _print_store_summary(store, stored)
+        if gauges is not None:
+            from .engine import load_categories
+
+            totals = result.totals if result is not None else {"lines": 0, "unparsed": 0}
+            day = prom.last_day(store, prom.now_utc()) if store is not None else None
+            prom.write(metrics, prom.render(gauges.counts, totals["lines"], totals["unparsed"], load_categories(),
+                                            thresholds, day))
         problems = exceeded(thresholds, counter.counts)
         if problems:
             raise ThresholdExceeded("; ".join(problems))
@@ -306,25 +324,6 @@ def _print_store_summary(store: Path, stored: dict) -> None:
         echo(f"  {path} is shorter than what was read of its content (a copy in progress?): read next run")
     if stored["dropped_files"]:
         echo(f"  --keep: dropped {stored['dropped_files']} data file(s) of older days")
-
-
-def _stored_failures(store: Path, opts):
-    """`report --store DIR`: the stored failures and per-file totals (with delivery counts), in the
-    shape build_reports takes, so a store gives the same reports as a scan of the same logs."""
-    from datetime import datetime, timezone
-
-    from .store import read_failures
-
-    stored = read_failures(store, opts.since, opts.until)
-    files = []
-    for f in stored.files:
-        row = dict(f)
-        for name in ("first_time", "last_time"):  # epoch microseconds in the store
-            us = row.get(name)
-            row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
-        files.append(row)
-    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
-    return stored, files, skipped
 
 
 @app.command("report")
@@ -369,6 +368,7 @@ def report_cmd(
     from logscan.reports.build import ReportOptions, build_reports, file_rows
     from logscan.reports.periods import parse_when
 
+    from .api import stored_report_input
     from .engine import load_categories
 
     def run():
@@ -387,7 +387,7 @@ def report_cmd(
         probe_folder(out, "--out")
         bad = 0
         if store is not None:
-            stored, files, skipped = _stored_failures(store, opts)
+            stored, files, skipped = stored_report_input(store, opts)
             table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
         else:
             result = _scan(paths, fmt, year, tz, rules, quiet, memory_ceiling=_memory_ceiling(max_memory))
@@ -444,31 +444,6 @@ SourceOpt = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
-def _last_deferral(engine, rec: dict[str, Any], verdict, direction: str, source: str | None):
-    """For a text classified `expired` that carries "last deferral: ...": the verdict on that deferral."""
-    if verdict.category != "expired":
-        return None
-    return engine.last_deferral(dict(rec, event="expired", direction=rec.get("direction") or direction,
-                                     source=rec.get("source") or source))
-
-
-def _classify_as(engine, rec: dict[str, Any], direction: Direction, source: str | None):
-    """The verdict for rec and the direction it was read in. A record's own direction wins; auto tries
-    outbound (what a pasted reply usually is), then inbound when outbound finds nothing."""
-    if source and not rec.get("source"):
-        rec = dict(rec, source=source)
-    if rec.get("direction"):
-        return engine.classify(rec), rec["direction"]
-    if direction is not Direction.auto:
-        return engine.classify(dict(rec, direction=direction.value)), direction.value
-    v = engine.classify(dict(rec, direction="outbound"))
-    if v.category == "unknown":
-        inbound = engine.classify(dict(rec, direction="inbound"))
-        if inbound.category != "unknown":
-            return inbound, "inbound"
-    return v, "outbound"
-
-
 @app.command("classify")
 def classify_cmd(
     text: Annotated[str | None, typer.Argument(help="An SMTP reply or error text, e.g. \"550 5.1.1 User unknown\".",
@@ -493,6 +468,7 @@ def classify_cmd(
     smtp_code that is not a number) is reported on stderr with its line number and skipped; the
     other lines are still classified, and the exit status is then 7. Blank lines are skipped.
     """
+    from .api import last_deferral_of, record_of, verdict_of
     from .engine import Engine
     from .errors import UsageError
 
@@ -507,15 +483,15 @@ def classify_cmd(
         engine = Engine.load(list(rules or ()))
         if jsonl:
             return _classify_jsonl(engine, getattr(sys.stdin, "buffer", sys.stdin), sys.stdout, direction, source)
-        rec = _record({"diagnostic": text})
-        v, used = _classify_as(engine, rec, direction, source)
+        rec = record_of({"diagnostic": text})
+        v, used = verdict_of(engine, rec, direction.value, source)
         cat = engine.categories.get(v.category)
         typer.echo(f"category: {v.category} ({cat.text('title', lang.value) if cat else ''})")
         typer.echo(f"rule:     {v.rule_id or '-'}")
         typer.echo(f"direction: {used}" + (" (auto)" if direction is Direction.auto else ""))
         typer.echo(f"evidence: {v.evidence}")
         steps = list(cat.text("remediation", lang.value)) if cat else []
-        last = _last_deferral(engine, rec, v, used, source)
+        last = last_deferral_of(engine, rec, v, used, source)
         if last:
             lcat = engine.categories.get(last.category)
             typer.echo(f"last deferral: {last.category} ({lcat.text('title', lang.value) if lcat else ''})"
@@ -533,26 +509,6 @@ def classify_cmd(
         raise typer.Exit(7)
 
 
-JSONL_FIELDS = ("smtp_code", "enhanced_status", "smtp_stage", "relay_host", "source", "event", "direction",
-                "error_code")
-
-
-def _record(obj: dict[str, Any]) -> dict[str, Any]:
-    """The engine's record for one input: the given fields; codes and stage from the text where
-    missing (a bare reply, or a Postfix/Exim status text around one)."""
-    from logscan.smtp import reply_in_status, split_reply
-
-    rec = {k: obj.get(k) for k in JSONL_FIELDS if obj.get(k) not in (None, "")}
-    rec["diagnostic"] = obj["diagnostic"]
-    reply, stage = reply_in_status(obj["diagnostic"])
-    if stage:
-        rec.setdefault("smtp_stage", stage)
-    code, enh = split_reply(reply or obj["diagnostic"])
-    rec.setdefault("smtp_code", code)
-    rec.setdefault("enhanced_status", enh)
-    return rec
-
-
 def _jsonl_problem(obj: Any) -> str | None:
     if not isinstance(obj, dict):
         return f"expected a JSON object, got {type(obj).__name__}"
@@ -567,6 +523,8 @@ def _jsonl_problem(obj: Any) -> str | None:
 
 def _classify_jsonl(engine, infile, outfile, direction: Direction = Direction.auto, source: str | None = None) -> int:
     """Classify JSON lines from infile onto outfile; returns how many lines were bad."""
+    from .api import last_deferral_of, record_of, verdict_of
+
     bad = 0
     for n, raw in enumerate(infile, 1):
         if not raw.strip():
@@ -586,10 +544,10 @@ def _classify_jsonl(engine, infile, outfile, direction: Direction = Direction.au
             continue
         if isinstance(obj.get("smtp_code"), str):
             obj["smtp_code"] = int(obj["smtp_code"])
-        rec = _record(obj)
-        v, used = _classify_as(engine, rec, direction, source)
+        rec = record_of(obj)
+        v, used = verdict_of(engine, rec, direction.value, source)
         obj["category"], obj["rule_id"] = v.category, v.rule_id or None
-        last = _last_deferral(engine, rec, v, used, source)
+        last = last_deferral_of(engine, rec, v, used, source)
         if last:
             obj["last_deferral_category"] = last.category
         outfile.write(json.dumps(obj, ensure_ascii=False) + "\n")

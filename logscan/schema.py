@@ -127,18 +127,31 @@ FIELD_NAMES = tuple(f.name for f in FIELDS)
 BY_NAME = {f.name: f for f in FIELDS}
 
 
+# The failure table's version, in the metadata of every Parquet file logscan writes (with the
+# program's version): a reader can tell which columns to expect. Raise it when a column changes
+# meaning or type, or goes away.
+SCHEMA_VERSION = 1
+
+
+def schema_metadata() -> dict[bytes, bytes]:
+    from . import __version__
+
+    return {b"logscan.schema_version": str(SCHEMA_VERSION).encode(), b"logscan.version": __version__.encode()}
+
+
 def arrow_schema() -> pa.Schema:
     return pa.schema(
         [
             pa.field(f.name, pa.dictionary(pa.int32(), f.type) if f.dictionary else f.type)
             for f in FIELDS
-        ]
+        ],
+        metadata=schema_metadata(),
     )
 
 
 def plain_arrow_schema() -> pa.Schema:
     """Schema without dictionary encoding (the form rows are built in)."""
-    return pa.schema([pa.field(f.name, f.type) for f in FIELDS])
+    return pa.schema([pa.field(f.name, f.type) for f in FIELDS], metadata=schema_metadata())
 
 
 def docs_table() -> str:
