@@ -5,13 +5,16 @@ Exit codes: 0 done; 1 internal error (run again with --traceback); 2 bad usage; 
 7 `classify --jsonl` met bad input lines (the good ones were still classified); 8 the --store is locked by another run (nothing was done); 9 a `scan --fail-on` threshold was
 exceeded (the run itself completed and was stored); 10 the --store's state cannot be read; 11 a log
 could not be read or was read only in part (each named on stderr; everything readable was read and
-written); 12 `report` stopped at its memory ceiling (--max-memory).
+written); 12 `report` stopped at its memory ceiling (--max-memory); 13 `probe` found a failing check
+or a listing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import os
 import re
 import sys
 import traceback
@@ -613,6 +616,134 @@ def rules_test(files: Annotated[list[Path], typer.Argument(help="Rule files to t
             raise typer.Exit(6)
 
     _run(run)
+
+
+PROBE_FAILED = 13  # a check failed, or an address is listed
+
+
+@app.command("probe")
+def probe_cmd(
+    targets: Annotated[list[str] | None, typer.Argument(help="Servers to check: smtp://HOST[:PORT] (25; STARTTLS "
+                                                        "when offered), submission://HOST[:PORT] (587, STARTTLS "
+                                                        "required) or smtps://HOST[:PORT] (465, implicit TLS).",
+                                                        show_default=False)] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Try AUTH with this account (the password from "
+                                             "--password-env, --password-file or a prompt; never the command line).",
+                                             show_default=False)] = None,
+    password_env: Annotated[str | None, typer.Option("--password-env", metavar="VAR", help="Read the password "
+                                                     "from this environment variable.", show_default=False)] = None,
+    password_file: Annotated[Path | None, typer.Option("--password-file", help="Read the password from the first "
+                                                       "line of this file.", show_default=False)] = None,
+    blocklists: Annotated[list[str] | None, typer.Option("--blocklists", metavar="IP", help="Look this sending "
+                                                         "IP up on the main DNS block lists (repeatable).",
+                                                         show_default=False)] = None,
+    from_logs: Annotated[list[str] | None, typer.Option("--from-logs", metavar="PATH", help="Take the servers "
+                                                        "and IPs to check from the failures in these logs "
+                                                        "(repeatable).", show_default=False)] = None,
+    dns_server: Annotated[str | None, typer.Option("--dns", metavar="IP[:PORT]", help="Ask this DNS server "
+                                                   "instead of the system's resolver (block lists such as Spamhaus "
+                                                   "refuse queries from public resolvers).", show_default=False)] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each step.")] = 10.0,
+    cafile: Annotated[Path | None, typer.Option("--cafile", help="Trust these CA certificates (PEM) instead of "
+                                                "the system's.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be contacted; contact nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per check on stdout.")] = False,
+) -> None:
+    """Check what the logs suggest: DNS, TCP connect, TLS, greeting, EHLO, STARTTLS, certificate,
+    AUTH (with --user), and DNS block lists, stopping at the first check that fails. Each failure
+    gets the same root cause and remediation as a log row. No mail is sent (QUIT after AUTH).
+
+    Exit status: 0 every check passed and no address is listed; 13 a check failed, an address is
+    listed or a block list refused the query; 2 bad usage; 3 --from-logs found no log."""
+    from . import probe as p
+
+    def run():
+        servers = list(targets or ())
+        ips = list(blocklists or ())
+        if from_logs:
+            found_servers, found_ips = p.from_failures(_scan(from_logs, None, None, None, None, True).table)
+            servers += [s for s in found_servers if s not in servers]
+            ips += [i for i in found_ips if i not in ips]
+        if not servers and not ips:
+            raise UsageError("nothing to probe", hint="give a server (submission://smtp.example.com), --blocklists IP "
+                                                      "or --from-logs PATHS")
+        if len(servers) > p.MAX_TARGETS or len(ips) > p.MAX_TARGETS:
+            raise UsageError(f"at most {p.MAX_TARGETS} servers and {p.MAX_TARGETS} IPs in one probe",
+                             hint="probe fewer at a time")
+        parsed = [p.parse_target(s) for s in servers]
+        if dry_run:
+            for t in parsed:
+                typer.echo(f"would contact {t.host} port {t.port} ({t.scheme}, TLS {t.tls})"
+                           + (f", and try AUTH as {user}" if user else ""))
+            for ip in ips:
+                for bl in p.BLOCKLISTS:
+                    typer.echo(f"would look up {p.reversed_name(ip, bl.zone)} (A) in DNS")
+            typer.echo(f"DNS through {dns_server or 'the system resolver'}; nothing was contacted.")
+            return 0
+        password = _probe_password(user, password_env, password_file)
+        resolver = p.Resolver(dns_server, timeout=min(timeout, 5.0))
+        from .engine import Engine
+
+        engine = Engine.load()
+        failed = 0
+        for url in servers:
+            if not as_json:
+                typer.echo(f"{url}")
+            checks = p.probe_server(url, user=user, password=password, timeout=timeout, resolver=resolver,
+                                    cafile=str(cafile) if cafile else None, engine=engine,
+                                    on_check=None if as_json else _print_check)
+            if as_json:
+                for c in checks:
+                    typer.echo(json.dumps({"target": url, **dataclasses.asdict(c)}, default=str))
+            last = checks[-1] if checks else None
+            if last is not None and not last.ok:
+                failed += 1
+                if not as_json:
+                    cat = engine.categories.get(last.category)
+                    typer.echo(f"  -> {last.category} ({cat.title if cat else ''}), rule {last.rule_id or '-'}")
+                    for i, step in enumerate(cat.remediation[:3] if cat else (), 1):
+                        typer.echo(f"     {i}. {step}")
+        for ip in ips:
+            listings = p.check_blocklists(ip, resolver)
+            for x in listings:
+                if as_json:
+                    typer.echo(json.dumps({"ip": ip, **dataclasses.asdict(x)}))
+                else:
+                    mark = "LISTED" if x.listed else ("?" if x.error else "ok")
+                    typer.echo(f"{ip} on {x.name} ({x.zone}): {mark:6} {x.meaning}"
+                               + (f"; removal: {x.removal}" if x.listed else ""))
+            failed += any(x.listed or x.error for x in listings)  # a refused query leaves the answer open
+        return PROBE_FAILED if failed else 0
+
+    code = _run(run)
+    if code:
+        raise typer.Exit(code)
+
+
+def _print_check(c) -> None:
+    typer.echo(f"  {'ok ' if c.ok else 'FAIL'} {c.name:<12} {c.seconds:6.3f}s  {c.verdict}")
+
+
+def _probe_password(user: str | None, env: str | None, file: Path | None) -> str | None:
+    if user is None:
+        if env or file:
+            raise UsageError("--password-env and --password-file go with --user")
+        return None
+    if env and file:
+        raise UsageError("give the password one way: --password-env or --password-file")
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise UsageError(f"the environment variable {env} is not set")
+        return value
+    if file:
+        try:
+            return file.read_text(encoding="utf-8").splitlines()[0] if file.stat().st_size else ""
+        except OSError as exc:
+            raise UsageError(f"cannot read --password-file {file}: {exc.strerror or exc}") from None
+    if not sys.stdin.isatty():
+        raise UsageError("no password: give --password-env VAR or --password-file FILE (no terminal to ask on)")
+    return typer.prompt(f"Password for {user}", hide_input=True)
 
 
 @app.command("formats")
