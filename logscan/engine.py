@@ -9,8 +9,10 @@ is written down (README's Rules paragraph points here):
   3. text rules (core.toml, exim.toml, clients.toml): a pattern the software or provider writes
   4. the vocabulary (vocabulary.toml): weighted phrases per category in many languages, for a
      wording no rule has; rule_id `VOC:<category>`, evidence names every phrase it matched
-  5. status fallbacks: the RFC 3463 / 5248 / 7372 / 7505 enhanced code, the programs' own codes
-     (Exim's defer code, msmtp's EX_*, Nodemailer's code, in error_code) and the row's event
+  5. fallbacks: a text that says only that delivery gave up (OTH003, "retry timeout exceeded":
+     below every cause, the vocabulary's too), the RFC 3463 / 4954 / 5248 / 7372 / 7505 / 8617 /
+     8689 enhanced code, the programs' own codes (Exim's defer code, msmtp's EX_*, Nodemailer's
+     code, in error_code) and the row's event
   6. the SMTP stage (a bare 550 to RCPT TO is an unusable mailbox, to MAIL FROM a refused sender)
   7. `unknown`, with the evidence of why (no rule matched; a vocabulary tie names both sides)
 
@@ -371,8 +373,8 @@ class Vocabulary:
         if not found:
             return None, ""
         ranked = sorted(((sum(w for w, _ in p.values()), c) for c, p in found.items()), key=lambda t: (-t[0], t[1]))
-        (best, category), rest = ranked[0], ranked[1:]
         shown = "; ".join(f"{c} {s:g} ({', '.join(repr(k) for k in sorted(found[c]))})" for s, c in ranked)
+        (best, category), rest = ranked[0], ranked[1:]
         if best < self.threshold:
             return None, f"vocabulary below threshold {self.threshold:g}: {shown}"
         if rest and rest[0][0] == best:

@@ -113,6 +113,12 @@ def test_scores_add_up_and_the_longest_phrase_wins(engine):
     assert _classify(engine, "550 Der Empfänger").category == "unknown"
 
 
+def test_a_cause_named_beside_gave_up_is_the_answer(engine):
+    v = _classify(engine, "Postfach voll: retry timeout exceeded")
+    assert (v.category, v.rule_id) == ("mailbox_full", "VOC:mailbox_full")
+    assert _classify(engine, "retry timeout exceeded").rule_id == "OTH003"  # the fallback, when no cause is named
+
+
 def test_a_specific_rule_always_wins_over_the_vocabulary(engine):
     """Every text or provider rule's own examples, with a strong phrase of another category added,
     are still classified by that rule: the vocabulary never overrides a specific rule."""
