@@ -171,3 +171,20 @@ def test_word_boundaries_follow_the_script():
     assert v.scores("对方邮箱已满了")  # CJK: no word boundaries
     assert v.scores("unbekannter")  # a stem
     assert v.scores("a" * 100_000) == {}  # long input: one linear scan, no match
+
+
+def test_every_phrase_is_found_as_itself(engine):
+    """Each phrase, read alone, is found whole and counted for its category (the trie loses none)."""
+    import tomllib
+    from importlib import resources
+
+    from logscan.engine import _phrase_key
+
+    data = tomllib.loads(resources.files("logscan").joinpath("knowledge/vocabulary.toml").read_text(encoding="utf-8"))
+    lost = []
+    for g in data["group"]:
+        for phrase in g["phrases"]:
+            text = phrase.strip("*")
+            if _phrase_key(text) not in engine.vocabulary.scores(text).get(g["category"], {}):
+                lost.append((g["category"], phrase))
+    assert lost == []
