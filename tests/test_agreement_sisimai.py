@@ -13,9 +13,9 @@ import pytest
 
 from conftest import CORPORA, REPO, agreement_tool
 
-AGREEMENT_FLOOR = 0.875  # agree / judged (289/330 measured), rounded down to 0.1%
-AGREEMENT_OR_REVIEWED_FLOOR = 0.960  # (agree + reviewed) / judged (317/330)
-ABSTAIN_CEILING = 13  # rows where logscan says unknown because the reply names no cause: may only go down
+AGREEMENT_FLOOR = 0.878  # agree / judged (290/330 measured), rounded down to 0.1%
+AGREEMENT_OR_REVIEWED_FLOOR = 0.966  # (agree + reviewed) / judged (319/330)
+ABSTAIN_CEILING = 11  # rows where logscan says unknown because the reply names no cause: may only go down
 
 
 def _tool():
