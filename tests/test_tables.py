@@ -14,7 +14,7 @@ from logscan.errors import RuleError
 TABLES = load_tables()
 
 
-def test_there_are_tables_of_both_kinds_of_source():
+def test_the_tables_are_found_and_of_a_known_kind():
     assert {"gmail", "microsoft365"} <= {t.id for t in TABLES}
     assert all(t.kind in ("provider", "software") for t in TABLES)
 
