@@ -10,9 +10,10 @@ from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
-CEILING = 99  # measured 2026-11-28: 475 alternatives, 376 seen (sample_logs, the corpora, the rows logscan
-# extracts from them and the parsers' own real sample lines); ZOH002 "Relaying disallowed as" rests on
-# ZeptoMail's error-code page and replies quoted in public issues
+CEILING = 78  # measured 2026-12-04: 582 alternatives, 382 seen in a real line (sample_logs, the corpora,
+# the rows logscan extracts from them and the parsers' own real sample lines), 122 more in a row of a
+# published table (logscan/knowledge/tables); 99 before the tables (2026-11-28), some of which the
+# providers' own rows now back
 
 
 def _tool():
