@@ -744,6 +744,47 @@ def _probe_password(user: str | None, env: str | None, file: Path | None) -> str
     if not sys.stdin.isatty():
         raise UsageError("no password: give --password-env VAR or --password-file FILE (no terminal to ask on)")
     return typer.prompt(f"Password for {user}", hide_input=True)
+@rules_app.command("coverage")
+def rules_coverage(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object: every table and the totals.")] = False,
+    list_misses: Annotated[bool, typer.Option("--list", help="Name each row the rules miss (with --json: "
+                                                             "a `misses` list per table).")] = False,
+    rules: RulesOpt = None,
+) -> None:
+    """How many rows of each published table the rules classify right.
+
+    A table (logscan/knowledge/tables/*.toml) is a provider's published list of SMTP replies (Gmail,
+    Microsoft 365, ...) or a program's list of failure texts, each row with the category it means.
+    Every row goes through the whole engine as the record a log parser writes for it. Columns: rows;
+    right (the row's category); wrong (a rule matched, with another category); unknown (no rule).
+    A row that names no cause is filed as `unknown` by its table and counted right when left unknown.
+    """
+    from .coverage import coverage, totals
+    from .engine import Engine
+
+    def run():
+        results = coverage(Engine.load(list(rules or ())))
+        total = totals(results)
+        if as_json:
+            typer.echo(json.dumps({"tables": [r.as_dict(with_misses=list_misses) for r in results], "total": total},
+                                  ensure_ascii=False, indent=2))
+            return
+        typer.echo(f"{'table':<22} {'kind':<9} {'rows':>5} {'right':>6} {'wrong':>6} {'unknown':>8}")
+        for r in results:
+            typer.echo(f"{r.table.id:<22} {r.table.kind:<9} {r.rows:>5} {r.right:>6} {len(r.wrong):>6} "
+                       f"{len(r.unknown):>8}")
+            if list_misses:
+                for m in r.wrong + r.unknown:
+                    typer.echo(f"    expected {m.row.category}, got {m.got} ({m.rule_id or 'no rule'}): "
+                               f"{m.row.label()[:160]}")
+        share = f" ({100 * total['right'] / total['rows']:.1f}% right)" if total["rows"] else ""
+        typer.echo(f"{'total (' + str(total['tables']) + ' tables)':<32} {total['rows']:>5} {total['right']:>6} "
+                   f"{total['wrong']:>6} {total['unknown']:>8}{share}")
+        if total["rows_naming_no_cause"]:
+            typer.echo(f"{total['rows_naming_no_cause']} row(s) name no cause (their table files them as unknown; "
+                       "right when left unknown)")
+
+    _run(run)
 
 
 @app.command("formats")
