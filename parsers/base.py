@@ -94,8 +94,11 @@ class FileContext:
     def delivered(self, hour_key: str, stamp: str, recipient: str, relay: str) -> None:
         """Count one successful delivery. `hour_key` is any prefix of the stamp that fixes its UTC
         hour (for a fixed zone): stamps are converted once per distinct key, not per line, at
-        fold_deliveries(). Kept this small because it runs for most lines of a busy log."""
-        key = (hour_key, recipient, relay)
+        fold_deliveries(). Kept this small because it runs for most lines of a busy log. Keyed by
+        the recipient's domain, not the address: memory follows the domains of a busy log, not the
+        number of distinct recipients."""
+        at = recipient.rfind("@")
+        key = (hour_key, recipient[at + 1:] if at >= 0 else "", relay)
         n = self.raw_deliveries.get(key)
         if n is None:
             self.raw_deliveries[key] = 1
@@ -109,11 +112,10 @@ class FileContext:
         for hour_key, stamp in self.stamp_of_hour.items():
             t = self.stamps.convert(stamp)[0]
             days[hour_key] = None if t is None else datetime.fromtimestamp(t / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
-        for (hour_key, recipient, relay), n in self.raw_deliveries.items():
+        for (hour_key, domain, relay), n in self.raw_deliveries.items():
             day = days[hour_key]
             if day is not None:
-                at = recipient.rfind("@")
-                self.stats.deliveries[(day, recipient[at + 1:].lower() if at >= 0 else "", relay)] += n
+                self.stats.deliveries[(day, domain.lower(), relay)] += n
         self.raw_deliveries.clear()
         self.stamp_of_hour.clear()
 
