@@ -193,6 +193,13 @@ def restore_record(state: Any, ctx: FileContext, record: dict[str, Any]) -> None
         fresh = getattr(state, n, None) if n in names else None
         if n in names and (fresh is None or v is None or type(v) is type(fresh)):  # a flag stays a flag
             setattr(state, n, v)
+    restored: list[dict[str, Any]] = []
     for n in record.get("rows", []):
-        if n in names and isinstance(getattr(state, n), dict):
-            ctx.rows.append(getattr(state, n))  # counted in the run that emitted it
+        row = getattr(state, n) if n in names else None
+        if isinstance(row, dict):
+            same = next((r for r in restored if r == row), None)  # two names held the same row
+            if same is not None:
+                setattr(state, n, same)
+            else:
+                restored.append(row)
+                ctx.rows.append(row)  # counted in the run that emitted it

@@ -136,6 +136,30 @@ def _count_delivery(line: str, end: int, ctx: FileContext, hour_key: str | None 
     ctx.delivered(hour_key or line[:13], stamp or line[:19], addr, host)
 
 
+# SA-Exim (sa-exim.c, local_scan() for SpamAssassin) logs what it did as "SA: Action: ...". It never
+# refuses a message by itself: it returns LOCAL_SCAN_REJECT or _TEMPREJECT and Exim then writes its
+# own "F=<...> [temporarily ]rejected by local_scan(): <text>" line (receive.c), which is the failure
+# row. The other actions accept the message: "scanned but message isn't spam", "flagged as Spam but
+# accepted", "check skipped due to message size", "Not running SA because SAEximRunCond expanded to
+# false", "spamd took more than N secs to run, accepting message", "SA didn't successfully run against
+# message, accepting", and "silently tossed message" (accepted with 250, then discarded:
+# recipients_count=0). Its "SA: Debug..", "Notice" and "Warning" lines are its own notes; a "PANIC"
+# also goes to the paniclog, where it is read as a failure.
+SA_EXIM_REFUSALS = ("permanently rejected message", "temporarily rejected message", "teergrubed sender")
+
+
+def _sa_exim_note(text: str) -> str:
+    """The stated reason an SA-Exim line is not a failure row."""
+    action = text[12:] if text.startswith("SA: Action: ") else None
+    if action is None:
+        return "SA-Exim's own debug, notice or warning note; a refusal it causes is Exim's 'rejected by local_scan()' line"
+    if action.startswith(SA_EXIM_REFUSALS):
+        return "SA-Exim's note of its refusal; Exim's 'rejected by local_scan()' line is the failure"
+    if action.startswith("silently tossed message"):
+        return "SA-Exim accepted a message and discarded it (score over its SAdevnull threshold); nothing was refused"
+    return "SA-Exim scanned (or skipped) a message that was accepted"
+
+
 class EximState:
     """Message-id correlation for one scan, bounded in size."""
 
@@ -219,7 +243,8 @@ class EximParser:
         hits = 0
         for line in lines:
             u = self._unwrap(line)
-            if u is not None and (u[2] is not None or STAMP.match(u[1]) is not None):
+            # (an HTML page's lines end in "<br>": PHPMailer's Debugoutput 'html' stamps them like Exim)
+            if u is not None and (u[2] is not None or STAMP.match(u[1]) is not None) and not line.endswith("<br>"):
                 hits += 1
         return hits / len(lines) if lines else 0.0
 
@@ -347,6 +372,13 @@ class EximParser:
             if text.startswith(("Frozen", "Message is frozen", "frozen by", "Unfrozen")):
                 ctx.ignored("freezing: the failure that froze the message is on its own ** or == line")
                 return True
+            if text.startswith(("spam acl condition: ", "malware acl condition: ")):
+                # exiscan (spam.c, malware.c) could not use its scanner: an error of this server's own
+                # setup (also in the paniclog), not a refusal; when it made the ACL defer the message,
+                # that has its own "temporarily rejected after DATA" line
+                self._emit(ctx, _row(stamp, zone, host, "server_error", "local", queue_id=mid, diagnostic=text),
+                           line_no, line)
+                return True
             if (text.startswith("H=") and " rejected " not in text) or text.endswith(
                     (" Connection refused", " Connection timed out")):
                 ctx.ignored("per-host attempt; the == or ** line of the delivery is the failure")
@@ -372,6 +404,8 @@ class EximParser:
             self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", smtp_stage="protocol",
                                  client_host=(c.group("name") or c.group("helo")) if c else None,
                                  client_ip=c.group("ip") if c else None, diagnostic=text), line_no, line)
+        elif text.startswith("SA: ") and not text.startswith("SA: PANIC"):  # (a PANIC is read as other errors are)
+            ctx.ignored(_sa_exim_note(text))
         elif " rejected " in text or " rejected: " in text or text.startswith(("rejected ", "temporarily rejected ")):
             self._reject(mid, text, stamp, zone, host, line, line_no, ctx, state)
         elif " authenticator failed" in text:
@@ -411,13 +445,6 @@ class EximParser:
             self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", queue_id=mid, smtp_stage="connect",
                                  client_host=(c.group("name") or c.group("helo")) if c else None,
                                  client_ip=c.group("ip") if c else None, diagnostic=reason), line_no, line)
-        elif text.startswith("SA: Action: "):
-            # sa-exim: "SA: Action: silently tossed message: score=..." drops an accepted message.
-            if "accepted" in text[:60]:
-                ctx.ignored("SpamAssassin flagged the message but it was accepted and delivered")
-            else:
-                self._emit(ctx, _row(stamp, zone, host, "rejected", "inbound", queue_id=mid, smtp_stage="end of DATA",
-                                     diagnostic=text[12:]), line_no, line)
         elif text.startswith("VRFY failed for "):
             c = CLIENT.search(text)
             target = text[16:].split(" ", 1)[0].strip("<>")
@@ -681,6 +708,10 @@ SAMPLES: tuple[Sample, ...] = (
     Sample(ref=f"{F2B}:86", ignore="connection closed by an ACL 'drop'; the rejected line before it is the failure"),
     Sample(ref=f"{F2B}:128", expect={"event": "rejected", "smtp_stage": "connect", "client_ip": "192.0.2.101",
                                      "diagnostic": "Country is banned", "category": "blocklisted"}),
+    # SA-Exim's notes: accepted mail (flagged, tossed) is no rejection; its refusals are Exim's own line
+    Sample(ref="fail2ban/exim-spam.log:19", ignore="SA-Exim scanned (or skipped) a message that was accepted"),
+    Sample(ref="fail2ban/exim-spam.log:22",
+           ignore="SA-Exim accepted a message and discarded it (score over its SAdevnull threshold); nothing was refused"),
     Sample(ref="fail2ban/exim-spam.log:12", expect={"event": "rejected", "smtp_stage": "end of DATA",
                                                     "diagnostic": "Rejected", "category": "spam_detected"}),
     Sample(ref=f"{F2B}:3", expect={"event": "auth_failed", "client_ip": "24.106.174.74", "sasl_username": "brian",

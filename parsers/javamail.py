@@ -29,6 +29,15 @@ NAME = "javamail"
 MAIL_EXCEPTION = re.compile(
     r"((?:jakarta\.mail|javax\.mail|com\.sun\.mail|org\.eclipse\.angus\.mail)[\w.$]{0,200}"
     r"(?:Exception|Error)): ?(.{0,8000})$")
+# the same named inside a log record ("ERROR c.e.Mailer : send failed: jakarta.mail.MessagingException: ...",
+# Spring's "...; nested exception is jakarta.mail.AuthenticationFailedException: 535 ...")
+MAIL_EXCEPTION_IN_LINE = re.compile(
+    r"(?<![\w.])((?:jakarta\.mail|javax\.mail|com\.sun\.mail|org\.eclipse\.angus\.mail)\.[\w.$]{0,200}"
+    r"(?:Exception|Error)): ?(.{0,8000})$")
+# A line that names an exception of the mail library is part of a failure row or an unparsed line,
+# never ignored (tests/test_failure_markers.py)
+FAILURE_MARKERS = re.compile(r"(?<![\w.])(?:jakarta\.mail|javax\.mail|com\.sun\.mail|org\.eclipse\.angus\.mail)\.[\w.$]{0,200}?"
+                             r"(?:Exception|Error)\b")
 ANY_EXCEPTION = re.compile(r"\t?(?:Caused by: )?([a-z][\w.$]{0,200}\.[A-Z][\w$]{0,100}(?:Exception|Error)): ?(.{0,8000})$")
 JUL_HEADER = re.compile(r"([A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d:\d\d [AP]M) \S")
 # SMTPTransport.openServer(): "Couldn't connect to host, port: HOST, PORT; timeout N;" and
@@ -57,7 +66,7 @@ def _event(types: list[str], text: str) -> tuple[str, str | None]:
 
 class JavamailState:
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("stamp", "trace", "tls_mode")
+    FILE_STATE = ("stamp", "trace", "tls_mode", "blank")
     OPEN_RECORD = "trace"
 
     def __init__(self) -> None:
@@ -65,6 +74,7 @@ class JavamailState:
         # the stack trace being read: (line no, first line, [(type, message lines)])
         self.trace: tuple[int, str, list[list[Any]]] | None = None
         self.tls_mode: str | None = None  # what the trace's frames show
+        self.blank = False  # the last line of the trace was blank
 
 
 class JavamailParser:
@@ -80,23 +90,27 @@ class JavamailParser:
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: JavamailState) -> None:
         for offset, line in enumerate(lines):
+            if state.trace is not None and state.blank and not line.startswith(("\tat ", "\t... ", "Caused by: ")):
+                self.finish(ctx, state)  # the blank line ended the trace
             if state.trace is not None:
-                if line.startswith(("\tat ", "\t... ", "  nested exception is:")) or line.strip() == "":
+                # a blank line ends the trace unless its frames go on (a reply that ended in CRLF
+                # leaves a blank line between the message and the frames)
+                state.blank = not line.strip()
+                if line.startswith(("\tat ", "\t... ", "  nested exception is:")) or state.blank:
                     if STARTTLS_FRAME in line:
                         state.tls_mode = "starttls"
                     elif SSL_SOCKET_FRAME in line and state.tls_mode is None:
                         state.tls_mode = "implicit"
-                    if not line.strip():
-                        self.finish(ctx, state)
                     continue
                 e = ANY_EXCEPTION.match(line)
                 if e and (line.startswith(("\t", "Caused by: "))):
                     state.trace[2].append([e.group(1), [e.group(2)]])
                     continue
-                if not (JUL_HEADER.match(line) or ISO_HEADER.match(line) or re.match(r"[A-Z]{4,8}: ", line)):
+                if not (JUL_HEADER.match(line) or ISO_HEADER.match(line) or re.match(r"[A-Z]{4,8}: ", line)
+                        or (line[:1] != "\t" and MAIL_EXCEPTION_IN_LINE.search(line))):
                     state.trace[2][-1][1].append(line)  # the message continues on this line
                     continue
-                self.finish(ctx, state)
+                self.finish(ctx, state)  # (a mail exception of its own starts a new trace)
             h = JUL_HEADER.match(line)
             if h:
                 state.stamp = datetime.strptime(h.group(1), "%b %d, %Y %I:%M:%S %p").isoformat()
@@ -104,15 +118,16 @@ class JavamailParser:
             i = ISO_HEADER.match(line)
             if i:
                 state.stamp = i.group(1)
-                continue
-            m = MAIL_EXCEPTION.match(line)
+            m = MAIL_EXCEPTION.match(line) or MAIL_EXCEPTION_IN_LINE.search(line)
             if m:
                 state.trace = (first_line_no + offset, line, [[m.group(1), [m.group(2)]]])
                 state.tls_mode = None
+            elif FAILURE_MARKERS.search(line):
+                ctx.unparsed(first_line_no + offset, line)  # a mail exception in a shape not read: shown
 
     def finish(self, ctx: FileContext, state: JavamailState) -> None:
         """Emit the stack trace being read (at a blank line, the next record, or the end)."""
-        trace, state.trace = state.trace, None
+        trace, state.trace, state.blank = state.trace, None, False
         if trace is None:
             return
         line_no, line, chain = trace

@@ -23,6 +23,9 @@ from logscan.smtp import domain_of, split_reply
 NAME = "msmtp"
 
 FIELD = re.compile(r"(\w{1,20})=('(?:[^']|'(?! \w{1,20}=|$)){0,8000}'|\S{0,2000})")
+# A line with an exit code other than EX_OK is a failure row (or, without msmtp's fields, an unparsed
+# line), never ignored (tests/test_failure_markers.py)
+FAILURE_MARKERS = re.compile(r"\bexitcode=EX_(?!OK\b)[A-Z]{2,12}\b")
 # errormsg -> the SMTP stage it names (msmtp.c messages)
 STAGES = (
     ("recipient address", "RCPT TO"),

@@ -35,7 +35,12 @@ CODES = frozenset("EAUTH ECONNECTION ETIMEDOUT EDNS ESOCKET ETLS EENVELOPE EMESS
 # Messages Nodemailer raises without a code (lib/smtp-connection/index.js).
 MESSAGES = ("Unexpected socket close", "Greeting never received", "Connection closed unexpectedly",
             "Connection timeout")
-STAMPED = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
+_CODE = r"(?P<code>" + "|".join(sorted(CODES)) + r")"
+# A line with Nodemailer's error code in a property position (util.inspect's "code: 'EAUTH'", JSON's
+# "code":"EAUTH", logfmt's code=EAUTH) is part of a failure row or an unparsed line, never ignored
+# (tests/test_failure_markers.py)
+FAILURE_MARKERS = re.compile(r"""\bcode['"]?\s?[:=]\s?['"]?""" + _CODE + r"\b")
+STAMPED = re.compile(r"\[?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?)\]? ")
 PROPERTY = re.compile(r"  (\w{1,30}): (.{0,8000}?),?$")
 STAGE = {"CONN": "connect", "EHLO": "EHLO", "HELO": "HELO", "STARTTLS": "STARTTLS", "MAIL FROM": "MAIL FROM",
          "RCPT TO": "RCPT TO", "DATA": "end of DATA", "API": None}
@@ -111,11 +116,24 @@ class NodemailerParser:
             s = STAMPED.match(line)
             if s:
                 state.stamp = s.group(1)
+                self._record(line[s.end():], line, first_line_no + offset, ctx, state)
                 continue
             if line.startswith(("Error: ", "[Error: ")):
                 state.block, state.block_line = [line], (first_line_no + offset, line)
-            elif line.startswith("{") and '"err"' in line:
-                self._json(line, first_line_no + offset, ctx, state)
+            elif "{" in line and ('"err' in line or '"code"' in line) \
+                    and self._json(line[line.find("{"):], first_line_no + offset, ctx, state, line):
+                pass
+            elif FAILURE_MARKERS.search(line):
+                ctx.unparsed(first_line_no + offset, line)  # Nodemailer's code in a shape not read: shown
+
+    def _record(self, rest: str, line: str, line_no: int, ctx: FileContext, state: NodemailerState) -> None:
+        """The text after a log record's stamp: a JSON object with Nodemailer's error in it, or a
+        line with Nodemailer's code in a shape not read (unparsed)."""
+        brace = rest.find("{")
+        if brace >= 0 and ('"err' in rest or '"code"' in rest) and self._json(rest[brace:], line_no, ctx, state, line):
+            return
+        if FAILURE_MARKERS.search(rest):
+            ctx.unparsed(line_no, line)
 
     def finish(self, ctx: FileContext, state: NodemailerState) -> None:
         """Emit the Error block being read (at its closing brace, the next record, or the end)."""
@@ -155,18 +173,34 @@ class NodemailerParser:
         ctx.emit(row, state.stamp or "", where[0], where[1])
 
     @staticmethod
-    def _json(line: str, line_no: int, ctx: FileContext, state: NodemailerState) -> None:
+    def _json(text: str, line_no: int, ctx: FileContext, state: NodemailerState, line: str | None = None) -> bool:
+        """A JSON object (a JSON log record, or the object a logger put after its message) whose "err"
+        (pino), "error" or itself is Nodemailer's error. JSON.stringify(err) has no "message" (not an
+        own enumerable property of an Error): then its "response" is the text, as in this real line
+        of an application's log in a public repository:
+        [2026-04-09 14:06:35.862] [ERROR] [email] failed_to_send_email {"error":{"code":"EAUTH",
+        "response":"535 Incorrect authentication data","responseCode":535,"command":"AUTH PLAIN"}}
+        False when the text is not JSON."""
+        line = text if line is None else line
         try:
-            record = json.loads(line)
+            record, _ = json.JSONDecoder().raw_decode(text)
         except ValueError:
-            return
-        err = record.get("err") if isinstance(record, dict) else None
+            return False
+        err = None
+        if isinstance(record, dict):
+            err = next((record[k] for k in ("err", "error") if isinstance(record.get(k), dict)), None)
+            if err is None and "code" in record:
+                err = record
+        if isinstance(err, dict) and not isinstance(err.get("message"), str) and isinstance(err.get("response"), str):
+            err = {**err, "message": err["response"]}
         if not isinstance(err, dict) or not isinstance(err.get("message"), str):
-            return
+            if FAILURE_MARKERS.search(text):
+                ctx.unparsed(line_no, line)
+            return True
         code = err.get("code")
         if code not in CODES and "nodemailer" not in str(err.get("stack", "")) \
                 and not err["message"].startswith(MESSAGES):
-            return
+            return True
         message = err["message"].replace("\n", " ")
         row = _row(message, code, err.get("command"), err.get("responseCode"))
         row["tls_mode"] = _tls_mode(err.get("command"), "TLSSocket." in str(err.get("stack", "")))
@@ -179,6 +213,7 @@ class NodemailerParser:
         if isinstance(t, int) and t > 10**11:  # pino's epoch milliseconds
             stamp = datetime.fromtimestamp(t / 1000, tz=timezone.utc).isoformat()
         ctx.emit(row, stamp, line_no, line)
+        return True
 
 
 PARSER = NodemailerParser()

@@ -44,14 +44,18 @@ INTERESTING_UNQUEUED = (
     "timeout after ", "too many errors after ",
 )
 
+# An address between <>: a quoted local part may hold ">" ("a>b"@example.com, RFC 5321 Quoted-string;
+# Postfix logs the quoted form: to=<"user 1234 with space"@icloud.com>, a line quoted in the tests of
+# lightmeterio/ControlCenter pkg/postfix/logparser/parser_test.go); bounded and possessive
+ADDR = r'(?:"(?:[^"\\]|\\.){0,256}+"(?:@[^<>\s]{0,255})?|[^>]{0,512})'
 # smtp/lmtp/local/...: "to=<r>, [orig_to=<o>, ]relay=..., delay=..., delays=..., dsn=X.Y.Z, status=S (text)"
 DELIVERY = re.compile(
-    r"to=<(?P<rcpt>[^>]{0,512})>, (?:orig_to=<(?P<orig>[^>]{0,512})>, )?relay=(?P<relay>[^,]{0,300}), "
+    rf"to=<(?P<rcpt>{ADDR})>, (?:orig_to=<(?P<orig>{ADDR})>, )?relay=(?P<relay>[^,]{{0,300}}), "
     r"(?:[a-z_]{1,20}=[^,]{0,100}, ){0,6}dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), status=(?P<status>[\w-]{1,40})"
     r"(?: \((?P<text>.*?)\)?)?$"  # a line cut inside the text still parses
 )
 # qmgr: "from=<s>, size=n, nrcpt=n (queue active)" / "from=<s>, status=expired, returned to sender"
-QMGR_FROM = re.compile(r"from=<(?P<sender>[^>]{0,512})>, (?:size=(?P<size>\d{1,15}), nrcpt=|status=(?P<status>expired))")
+QMGR_FROM = re.compile(rf"from=<(?P<sender>{ADDR})>, (?:size=(?P<size>\d{{1,15}}), nrcpt=|status=(?P<status>expired))")
 # smtpd: "client=host[ip]:port, sasl_method=PLAIN, sasl_username=u" (orig_client= with XCLIENT)
 CLIENT = re.compile(
     r"client=(?P<client>[^,\s]{1,400})(?:, sasl_method=[^,\s]{1,40})?(?:, sasl_username=(?P<user>[^,]{0,320}))?"
@@ -63,11 +67,13 @@ REJECT = re.compile(
 # cleanup header/body checks: "reject: header Subject: x from host[ip]; from=<s> to=<r> proto=ESMTP helo=<h>: 5.7.1 text"
 CHECK_REJECT = re.compile(
     r"reject: (?P<what>header|body|mime-header|nested-header) (?P<content>.{0,2000}) from (?P<client>[^\s;\[]{0,300}\[[^\]\s]{1,64}\])"
-    r"; from=<(?P<sender>[^>]{0,512})> to=<(?P<rcpt>[^>]{0,512})>(?: proto=\S{1,20})?(?: helo=<[^>]{0,300}>)?: (?P<text>.*)$"
+    rf"; from=<(?P<sender>{ADDR})> to=<(?P<rcpt>{ADDR})>"
+    r"(?: proto=\S{1,20})?(?: helo=<[^>]{0,300}>)?: (?P<text>.*)$"
 )
 # smtpd writes "; from=<s> to=<r> proto=ESMTP helo=<h>"; postscreen separates them with commas.
 ENVELOPE = re.compile(
-    r"; from=<(?P<sender>[^>]{0,512})>(?:,? to=<(?P<rcpt>[^>]{0,512})>)?(?:,? proto=[^\s,]{1,20})?(?:,? helo=<[^>]{0,300}>)?$"
+    rf"; from=<(?P<sender>{ADDR})>(?:,? to=<(?P<rcpt>{ADDR})>)?"
+    r"(?:,? proto=[^\s,]{1,20})?(?:,? helo=<[^>]{0,300}>)?$"
 )
 SASL_FAIL = re.compile(
     r"(?P<client>[^\s\[]{0,300}\[[^\]\s]{1,64}\](?::\d{1,5})?): SASL (?P<mech>[\w-]{1,40}) authentication failed: ?"
@@ -162,7 +168,8 @@ def _count_delivery(line: str, ctx: FileContext) -> None:
     Nov 27 19:41:06 mx1 postfix/local[13402]: 699DA16458F: to=<bob@example.com>, relay=local, delay=1,
     delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox); smtp: relay=host[ip]:port."""
     to = line.find(" to=<")
-    end = line.find(">", to + 5)
+    quote = line.find('"', to + 6) if line.startswith('"', to + 5) else -1  # a quoted local part may hold ">"
+    end = line.find(">", max(to + 5, quote))
     relay = line.find(", relay=", end)
     if to < 0 or end < 0 or relay < 0:
         return

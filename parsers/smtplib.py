@@ -28,6 +28,13 @@ EXCEPTION = re.compile(r"((?:smtplib\.|ssl\.|socket\.)?[A-Z]\w{0,60}(?:Error|Ref
                        r"|socket\.(?:timeout|gaierror|herror)): ?(.{0,8000})$")
 REPR = re.compile(r"\b(SMTP\w{0,40}(?:Error|Refused|Disconnected|Exception))\((.{0,8000})\)\s*$")
 CODE_TEXT = re.compile(r"\((?P<code>\d{3}), b(?P<q>['\"])(?P<text>.{0,8000}?)(?P=q)(?:, '(?P<sender>[^']{0,512})')?\)")
+# smtplib's exception named in a one-line record: "send failed: smtplib.SMTPAuthenticationError: (535, ...)"
+# (logger.error("%s: %s", type(e).__name__, e), traceback.format_exception_only())
+EXCEPTION_IN_LINE = re.compile(r"(?<![\w.])((?:smtplib\.)?SMTP[A-Za-z]{0,40}(?:Error|Refused|Disconnected|Exception)): ?(.{0,8000})$")
+# A line that names one of smtplib's exceptions (Lib/smtplib.py) is a failure row or an unparsed line,
+# never ignored (tests/test_failure_markers.py)
+FAILURE_MARKERS = re.compile(r"(?<![\w])(?:smtplib\.)?SMTP(?:Authentication|Recipients|Sender|Data|Helo|Connect|Server|NotSupported"
+                             r"|Response)?(?:Error|Refused|Disconnected|Exception)\b")
 RCPT_DICT = re.compile(r"\{'(?P<rcpt>[^']{1,512})': \(")
 # Non-smtplib exceptions count only when the traceback went through smtplib.
 NETWORK = ("ConnectionRefusedError", "TimeoutError", "socket.timeout", "ConnectionResetError", "OSError",
@@ -110,7 +117,10 @@ class SmtplibParser:
                 state.in_traceback, state.chained, state.frame = True, False, None
                 continue
             if state.in_traceback:
-                if line.startswith(" "):
+                if line.startswith(" ") and EXCEPTION_IN_LINE.match(line.lstrip()) and "smtplib." in line[:60]:
+                    state.in_traceback = False  # an indented exception line of its own, not a frame's code
+                    self.finish(ctx, state)
+                elif line.startswith(" "):
                     if state.frame is not None:  # the code line under an smtplib frame
                         state.tls_mode = _tls_frame(state.frame, line) or state.tls_mode
                     state.frame = line.rstrip() if line.startswith("  File ") and "smtplib" in line else None
@@ -136,8 +146,14 @@ class SmtplibParser:
                 if p:
                     state.stamp = p.group("stamp")
             rep = REPR.search(line) if "(" in line else None
-            if rep and (r or PREFIX.match(line)):
+            if rep and not line[:rep.start()].endswith("raise "):  # (a frame's code line is no record)
                 self._emit(rep.group(1), f"({rep.group(2)})", line, first_line_no + offset, ctx, state, None)
+                continue
+            e = EXCEPTION_IN_LINE.search(line) if "SMTP" in line else None
+            if e:
+                self._emit(e.group(1), e.group(2), line, first_line_no + offset, ctx, state, None)
+            elif "SMTP" in line and FAILURE_MARKERS.search(line):
+                ctx.unparsed(first_line_no + offset, line)  # smtplib's exception in a shape not read: shown
             # everything else in an application log is noise: counted as ignored
 
     def _exception(self, exc: str, text: str, line: str, line_no: int, ctx: FileContext, state: SmtplibState) -> None:

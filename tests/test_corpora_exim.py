@@ -66,6 +66,29 @@ def test_fail2ban_exim_logs(corpora):
         assert outcomes["unparsed"] == 0
 
 
+def test_sa_exim_notes_are_no_rejections(corpora):
+    """SA-Exim's "SA: Action:" lines (sa-exim.c) are notes: of accepted mail, or of a refusal whose
+    failure row is Exim's own "rejected by local_scan()" line (receive.c). The three real ones of
+    fail2ban's exim-spam.log, and the texts sa-exim.c's log_write() calls give the other actions
+    (its format strings with values filled in; no log of those is in the corpora)."""
+    spam = (corpora / "fail2ban" / "exim-spam.log").read_text().splitlines()
+    real = [x for x in spam if " SA: Action: " in x]
+    assert len(real) == 3
+    mid, tail = "2013-12-30 00:24:50 1VxPit-000MMd-U4 SA: Action: ", " (scanned in 6/6 secs | Message-Id: x@y). From <a@b.example> (host=h.example [192.0.2.1]) for c@d.example"
+    from_source = [mid + "scanned but message isn't spam: score=1.2 required=5.0" + tail,
+                   mid + "permanently rejected message: score=25.0 required=5.0 trigger=20.0" + tail,
+                   mid + "temporarily rejected message: score=9.0 required=5.0 trigger=8.0" + tail,
+                   mid + "Not running SA because SAEximRunCond expanded to false (Message-Id: x@y). From <a@b.example> (local) for c@d.example"]
+    ctx = make_context()
+    PARSER.parse(real + from_source, 1, ctx, PARSER.new_state())
+    assert ctx.rows == [] and ctx.stats.unparsed == 0
+    assert sum(n for r, n in ctx.stats.ignored_reasons.items() if r.startswith("SA-Exim")) == 7
+    refused = [x for x in spam if "rejected by local_scan()" in x and not x.startswith("#")]
+    ctx = make_context()
+    PARSER.parse(refused, 1, ctx, PARSER.new_state())
+    assert len(ctx.rows) == len(refused) == 2 and {r["event"] for r in ctx.rows} == {"rejected"}
+
+
 def test_whole_test_suite_logs_never_crash(corpora):
     r = scan([str(corpora / "exim" / "log"), str(corpora / "exim" / "rejectlog")],
              ScanOptions(forced_format="exim", workers=1))

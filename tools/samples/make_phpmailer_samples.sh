@@ -6,15 +6,20 @@
 #   sample_logs/phpmailer/smtpdebug-level4.log            SMTPDebug=4, Debugoutput 'echo'
 #   sample_logs/phpmailer/smtpdebug-level2-error_log.log  SMTPDebug=2, Debugoutput 'error_log'
 #                                                         (PHP error_log file, WordPress debug.log style)
+# and the other Debugoutput forms and WordPress SMTP plugin logs (sample_logs/phpmailer/README.md):
+#   smtpdebug-level2-html.log, -closure-level.log, -docblock.log, -monolog.log, easy-wp-smtp-raw.log,
+#   easy-wp-smtp.log, wp-mail-smtp-debug-events.txt, post-smtp-debug.log, php-uncaught-exception.log
 #   bash tools/samples/make_phpmailer_samples.sh        (needs root for apt-get the first time)
+#   FORMS=new bash tools/samples/make_phpmailer_samples.sh   (only the files of the other forms)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 WORK="${WORK:-/tmp/pmw}"
 OUT="$REPO/sample_logs/phpmailer"
 mkdir -p "$WORK" "$OUT"
-if ! command -v php >/dev/null || [ ! -f /usr/share/php/libphp-phpmailer/autoload.php ]; then
-    apt-get install -y php-cli libphp-phpmailer
+if ! command -v php >/dev/null || [ ! -f /usr/share/php/libphp-phpmailer/autoload.php ] \
+        || [ ! -f /usr/share/php/Monolog/autoload.php ]; then
+    apt-get install -y php-cli libphp-phpmailer php-monolog
 fi
 . "$HERE/sandbox.sh"
 enter_sandbox "$@"  # from here on: loopback-only network, wrong host names get NXDOMAIN
@@ -63,7 +68,42 @@ run_all() {  # $1 = debug level, $2 = echo | error_log, $3 = output file
     echo "wrote $file ($(wc -l < "$file") lines)"
 }
 
+# The other forms: $1 = debug level, $2 = --output, $3 = --report, $4 = output file. Output that
+# goes to a file (--errlog) and output echoed to stdout both end up in $4. The plugin forms skip
+# the new PHPMailer(false) scenarios (WordPress's wp_mail() uses exceptions).
+run_form() {
+    local level="$1" mode="$2" report="$3" file="$4" name opts
+    : > "$file"
+    while read -r name opts; do
+        [ -n "$name" ] || continue
+        case "$report:$name" in plain:*) ;; *_noexc) continue ;; esac
+        # shellcheck disable=SC2086
+        php "$HERE/phpmailer_send.php" $opts --debug="$level" --output="$mode" --report="$report" \
+            --errlog="$file" >> "$file" 2>> "$WORK/php-stderr.txt" \
+            || echo "  [$name $mode/$report: php exit $?]" >&2
+    done <<< "$SCENARIOS"
+    echo "wrote $file ($(wc -l < "$file") lines)"
+}
+
 : > "$WORK/php-stderr.txt"
-run_all 2 echo "$OUT/smtpdebug-level2.log"
-run_all 4 echo "$OUT/smtpdebug-level4.log"
-run_all 2 error_log "$OUT/smtpdebug-level2-error_log.log"
+if [ "${FORMS:-all}" = all ]; then
+    run_all 2 echo "$OUT/smtpdebug-level2.log"
+    run_all 4 echo "$OUT/smtpdebug-level4.log"
+    run_all 2 error_log "$OUT/smtpdebug-level2-error_log.log"
+fi
+run_form 2 html plain "$OUT/smtpdebug-level2-html.log"
+run_form 2 level plain "$OUT/smtpdebug-level2-closure-level.log"
+run_form 2 docblock plain "$OUT/smtpdebug-level2-docblock.log"
+run_form 2 psr3 plain "$OUT/smtpdebug-level2-monolog.log"
+run_form 1 raw plain "$OUT/easy-wp-smtp-raw.log"
+run_form 1 easywpsmtp plain "$OUT/easy-wp-smtp.log"
+run_form 3 echo wpmailsmtp "$OUT/wp-mail-smtp-debug-events.txt"
+run_form 0 error_log postsmtp "$OUT/post-smtp-debug.log"
+# an exception nobody catches (new PHPMailer(true), no try/catch): PHP writes it to its error log
+rm -f "$OUT/php-uncaught-exception.log"
+php -d log_errors=1 -d display_errors=0 -d error_log="$OUT/php-uncaught-exception.log" -r '
+    require "/usr/share/php/libphp-phpmailer/autoload.php"; date_default_timezone_set("UTC");
+    $m = new PHPMailer\PHPMailer\PHPMailer(true); $m->isSMTP(); $m->Host = "127.0.0.1"; $m->Port = 2599;
+    $m->SMTPAutoTLS = false; $m->setFrom("wordpress@blog.example.org"); $m->addAddress("sam@gmail-like.example");
+    $m->Body = "x"; $m->send();' || true
+echo "wrote $OUT/php-uncaught-exception.log"
