@@ -73,6 +73,7 @@ AUTH_OK = regex.compile(r"AUTH=server, relay=[^,]{0,400}, authid=(?P<id>[^,]{0,3
 RELAY = regex.compile(r"(?P<host>\[[^\]\s]{1,64}\]|[^\s\[]{0,255})\s?(?:\[(?P<ip>[^\]\s]{1,64})\])?(?: \(may be forged\))?$")
 PREGREET = regex.compile(r"rejecting commands from (?P<relay>.{0,400}) due to pre-greeting traffic after (?P<n>[0-9]{1,6}) seconds$")
 SIZE_REFUSED = regex.compile(r"message size \((?P<size>[0-9]{1,15})\) exceeds maximum \((?P<max>[0-9]{1,15})\)$")
+DSN = regex.compile(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}")
 USRERR = regex.compile(r"<(?P<addr>[^>]{0,512})>\.\.\. (?P<text>.{1,2000})$")
 
 # Where a ruleset runs in the SMTP dialogue (cf/README: check_relay at connect, check_mail at MAIL,
@@ -203,10 +204,10 @@ class SendmailParser:
                 if line.strip():
                     ctx.unparsed(line_no, line)
                 continue
-            if not self._ours(m.group("prog")):
+            stamp, host, prog, pid, msg = m.groups()  # one call: a group() call each costs more
+            if not (prog == "sendmail" or prog.startswith("sm-")):
                 continue  # another program in the same mail log (dovecot, opendkim, ...)
-            p = (m.group("stamp"), m.group("host"), m.group("prog"), m.group("pid") or "")
-            msg = m.group("msg")
+            p = (stamp, host, prog, pid or "")
             q = QID.match(msg)
             qid = None
             if q:
@@ -311,7 +312,7 @@ class SendmailParser:
         t = TO.match(msg)
         if t is None:
             return False
-        rest = t.group("rest")
+        to_list, ctl, _, rest = t.groups()
         s = rest.rfind("stat=")
         if s < 0 or (s > 0 and rest[s - 2:s] != ", "):
             return False  # a line cut before its status
@@ -324,7 +325,7 @@ class SendmailParser:
         fields = _fields(head)
         mailer = fields.get("mailer")
         relay_host, relay_ip = _relay(fields.get("relay"))
-        recipients = [_addr(x) for x in t.group("to").split(",", MAX_RECIPIENTS) if x.strip()]
+        recipients = [_addr(x) for x in to_list.split(",", MAX_RECIPIENTS) if x.strip()]
         if stat.startswith("Sent"):
             # the MSP's hand-off to the local MTA (mailer=relay to [127.0.0.1]) is not a delivery
             if not (mailer == "relay" and (fields.get("relay") or "").lstrip("[").startswith(LOOPBACK)):
@@ -355,7 +356,7 @@ class SendmailParser:
             diagnostic = reply or stat
         code, enh = split_reply(diagnostic)
         dsn = fields.get("dsn")
-        if dsn and not regex.fullmatch(r"[245]\.[0-9]{1,3}\.[0-9]{1,3}", dsn):
+        if dsn and not DSN.fullmatch(dsn):
             dsn = None
         stage = pending[1] if pending else None
         if stage is None:
@@ -369,7 +370,7 @@ class SendmailParser:
         else:
             event = "deferred" if deferred else "bounced"
             direction = "local" if mailer in LOCAL_MAILERS else "outbound"
-        ctl = _addr(t.group("ctl"))
+        ctl = _addr(ctl)
         for rcpt in recipients:
             row = self._row(
                 p, event, direction,

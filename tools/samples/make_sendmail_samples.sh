@@ -15,8 +15,9 @@
 #     esmtp mailer with A=TCP $h PORT) and [127.0.0.1], the personas of trouble_smtpd.py (no mail
 #     goes to any other domain: the stub DNS would send it back to 127.0.0.1). TLS_Rcpt: entries in the
 #     access db require a verified certificate (selfsigned.example.org) or encryption
-#     (notls.example.org); an AuthInfo entry for the AUTH personas (2534/2535; Sendmail's client
-#     did not authenticate in the run here, their 530 "Authentication Required" was logged);
+#     (notls.example.org); an AuthInfo entry with a wrong password for the AUTH personas
+#     (2534/2535: Sendmail's client tries AUTH PLAIN and LOGIN, gets 535 5.7.8, sends MAIL anyway;
+#     at the default LogLevel 9 only the 530 "Authentication Required" of MAIL is logged);
 #     Timeout.queuereturn=2m expires what stays deferred.
 #   inbound: 127.0.0.2 may not relay (Relaying denied), 127.0.0.3 is REJECTed by the access db,
 #     127.0.0.4 is listed in FEATURE(dnsbl) bl.logscan.test (answered by the stub DNS), a sender
@@ -213,8 +214,8 @@ From:spammer@example.org        REJECT
 TLS_Rcpt:selfsigned.example.org VERIFY
 TLS_Rcpt:notls.example.org      ENCR:128
 EOF
-    # AuthInfo for 127.0.0.1 (the AUTH personas 2534/2535 advertise AUTH PLAIN LOGIN). In this run
-    # Sendmail's client did not use it (their 530 "Authentication Required" is what was logged).
+    # AuthInfo for 127.0.0.1 (the AUTH personas 2534/2535 advertise AUTH PLAIN LOGIN): Sendmail's
+    # client tries both mechanisms, gets 535 and goes on to MAIL (530); LogLevel 9 logs only the 530.
     printf 'AuthInfo:127.0.0.1 "U:relayuser" "I:relayuser" "P:WrongPassw0rd" "M:PLAIN LOGIN"\n' > /etc/mail/authinfo
     chmod 600 /etc/mail/authinfo
     makemap hash /etc/mail/mailertable < /etc/mail/mailertable
