@@ -283,6 +283,19 @@ class SendmailParser:
         if msg.startswith("STARTTLS=client, error: "):
             ctx.ignored("outbound TLS detail; the delivery's to= line is the failure")
             return True
+        # LogLevel 10+ (sample_logs/sendmail/loglevel14): OpenSSL's text after a STARTTLS error line,
+        # the per-connection TLS feature notes, makeconnection() failures, the SASL config search.
+        if msg.startswith(("STARTTLS=server: error:", "STARTTLS=client: error:", "STARTTLS: error:")):
+            ctx.ignored("TLS library detail of a STARTTLS error line")
+            return True
+        if msg.startswith(("tls_srv_features=", "tls_clt_features=")):
+            return True
+        if msg.startswith("makeconnection ("):
+            ctx.ignored(SESSION_DETAIL)
+            return True
+        if msg.startswith("error: safesasl("):
+            ctx.ignored("SASL configuration file search (a candidate path that does not exist)")
+            return True
         return False
 
     @staticmethod
@@ -422,6 +435,11 @@ class SendmailParser:
         if r is None:
             return False
         rs = r.group("rs")
+        if rs == "trust_auth":
+            # proto.m4 trust_auth: the AUTH= parameter of MAIL FROM is not trusted (RFC 4954 section
+            # 5: passed on as AUTH=<>); the MAIL command itself was accepted.
+            ctx.ignored("the AUTH= parameter of MAIL FROM was not trusted; the mail was not refused")
+            return True
         if r.group("action") != "reject":
             ctx.ignored("ruleset action that is not a rejection (discard, quarantine)")
             return True
@@ -558,6 +576,12 @@ SAMPLES: tuple[Sample, ...] = (
     Sample('Dec  4 18:59:31 mx1 sm-mta[14843]: 6B4IxUJj014842: to=<bob@example.com>, ctladdr=<alice@example.com> (1001/1001), delay=00:00:01, xdelay=00:00:01, mailer=local, pri=30603, dsn=2.0.0, stat=Sent', ignore=""),
     Sample('Dec  4 18:59:29 mx1 sendmail[14816]: 6B4IxToe014816: from=alice@example.com, size=98, class=0, nrcpts=1, msgid=<202612041859.6B4IxToe014816@mx1.example.com>, relay=root@localhost', ignore=""),
     Sample('Dec  4 18:59:28 mx1 sm-mta[14807]: starting daemon (8.17.1.9): SMTP+queueing@00:00:15', ignore=""),
+    # ---- the same Sendmail at LogLevel 14 (sample_logs/sendmail/loglevel14/mail.log) ----
+    Sample('Dec  4 19:32:07 mx1 sm-mta[11310]: ruleset=trust_auth, arg1=alice@example.com, relay=localhost [127.0.0.1], reject=550 5.7.1 <alice@example.com>... not authenticated', ignore="the AUTH= parameter of MAIL FROM was not trusted; the mail was not refused"),
+    Sample('Dec  4 19:32:05 mx1 sm-mta[11294]: error: safesasl(/etc/sasl2/Sendmail.conf) failed: No such file or directory', ignore="SASL configuration file search (a candidate path that does not exist)"),
+    Sample('Dec  4 19:32:07 mx1 sm-mta[11310]: tls_srv_features=empty, stat=0, relay=localhost [127.0.0.1]', ignore=""),
+    Sample('Dec  4 19:32:12 mx1 sm-mta[11429]: STARTTLS=server: error:0A00010B:SSL routines::wrong version number:../ssl/record/ssl3_record.c:350:', ignore="TLS library detail of a STARTTLS error line"),
+    Sample('Dec  4 19:32:09 mx1 sm-mta[11350]: 6B4JW8kg011348: makeconnection ([127.0.0.1] [127.0.0.1].2599 (2)) failed: Connection refused by [127.0.0.1]', ignore=SESSION_DETAIL),
     # ---- from fail2ban's test logs, read from ../shared/corpora by reference ----
     Sample(ref=f"{F2B_AUTH}:22", expect={"event": "auth_failed", "sasl_username": "user@example.com",
                                          "client_host": "example.com", "client_ip": "192.0.2.3", "category": "auth_failed"}),

@@ -44,6 +44,14 @@ def test_sample_log_every_line_understood():
     assert handoffs and sum(ctx.stats.deliveries.values()) == len(sent) - len(handoffs)
 
 
+def test_loglevel_14_log_every_line_understood():
+    lines, ctx = _read(SAMPLE_LOGS / "sendmail" / "loglevel14" / "mail.log")
+    assert ctx.stats.unparsed == 0, ctx.stats.unparsed_examples
+    assert [r for r in ctx.rows if ENGINE.classify(r).category == "unknown"] == []
+    # trust_auth refusals of the MSP's AUTH= parameter are not refused mail
+    assert not any("trust_auth" in r["line"] for r in ctx.rows)
+
+
 def test_clean_log_has_no_failures():
     lines, ctx = _read(CLEAN)
     assert ctx.rows == [] and ctx.stats.unparsed == 0

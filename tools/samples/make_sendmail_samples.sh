@@ -31,7 +31,7 @@
 # /etc/resolv.conf and /etc/hosts bind-mounted inside a private mount namespace (the host's files
 # are untouched) and its own UTS name "mx1". Nothing can leave the machine.
 #
-# Usage:  sudo tools/samples/make_sendmail_samples.sh [main|clean|all|publish]
+# Usage:  sudo tools/samples/make_sendmail_samples.sh [main|verbose|clean|all|publish]
 # Re-runnable; stops every daemon it started when it exits.
 set -euo pipefail
 
@@ -138,6 +138,7 @@ LOCAL_DOMAIN(\`example.com')dnl
 define(\`confPID_FILE', \`$WORK/sendmail.pid')dnl
 define(\`confPRIVACY_FLAGS', \`authwarnings,needmailhelo,noexpn,novrfy,restrictqrun')dnl
 define(\`confMAX_MESSAGE_SIZE', \`40960')dnl
+define(\`confLOG_LEVEL', \`${LOGLEVEL:-9}')dnl
 define(\`confTO_QUEUERETURN', \`${QUEUERETURN:-2m}')dnl
 define(\`confTO_QUEUEWARN', \`${QUEUEWARN:-1m}')dnl
 define(\`confTO_CONNECT', \`6s')dnl
@@ -398,6 +399,28 @@ PYEOF
     end_run
 }
 
+run_verbose() {
+    say "verbose run (LogLevel 14: client AUTH, connections, more detail)"
+    LOGLEVEL=14 QUEUERETURN=1m QUEUEWARN=4h setup_sendmail
+    begin_run RSYSLOG_TraditionalFileFormat "$WORK/raw-verbose.log"
+    sm alice@example.com "hi"          kim@gmail-like.example
+    sm alice@example.com "authfail"    relay@authfail.example.org
+    sm alice@example.com "apppass"     relay@apppass.example.org
+    sm bob@example.com   "bounce"      nouser@gmail-like.example
+    sm bob@example.com   "grey"        greylist@example.net
+    sm alice@example.com "refused"     postmaster@refused.example.org
+    sm alice@example.com "tls"         postmaster@notls.example.org
+    sm alice@example.com "tss04"       someone@ymail-like.example
+    sw --server 127.0.0.1:25 --local-interface 127.0.0.2 --from someone@example.org --to victim@gmail-like.example
+    sw --server 127.0.0.1:587 --auth LOGIN --auth-user alice@example.com --auth-password nope \
+       --from alice@example.com --to x@gmail-like.example
+    sw --server 127.0.0.1:587 --tls --auth PLAIN --auth-user alice@example.com --auth-password correct-horse \
+       --from alice@example.com --to pat@yahoo-like.example
+    "$PY" "$HERE/exim_smtp_abuse.py" drop tlsgarbage 2>/dev/null || true
+    drain 15 120
+    end_run
+}
+
 run_clean() {
     say "clean run (successful deliveries only)"
     QUEUERETURN=5d QUEUEWARN=4h setup_sendmail
@@ -421,6 +444,7 @@ run_clean() {
 publish() {
     [ -s "$WORK/raw-main.log" ] && cp "$WORK/raw-main.log" "$OUT/mail.log"
     [ -s "$WORK/raw-clean.log" ] && cp "$WORK/raw-clean.log" "$OUT/clean/mail.log"
+    if [ -s "$WORK/raw-verbose.log" ]; then mkdir -p "$OUT/loglevel14"; cp "$WORK/raw-verbose.log" "$OUT/loglevel14/mail.log"; fi
     if [ -s "$OUT/clean/mail.log" ] && grep -Eiq 'stat=(Deferred|User unknown|Service unavailable)|reject=|DSN:|SYSERR|AUTH failure' "$OUT/clean/mail.log"; then
         say "WARNING: clean log contains failure lines"
     fi
@@ -434,8 +458,9 @@ cleanup
 case "$RUNS" in
     main) run_main ;;
     clean) run_clean ;;
-    all) run_main; run_clean ;;
+    verbose) run_verbose ;;
+    all) run_main; run_verbose; run_clean ;;
     publish) ;;
-    *) echo "usage: $0 [main|clean|all|publish]" >&2; exit 2 ;;
+    *) echo "usage: $0 [main|verbose|clean|all|publish]" >&2; exit 2 ;;
 esac
 publish
