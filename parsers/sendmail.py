@@ -1,4 +1,4 @@
-"""Sendmail (sm-mta, the MSP's sendmail, sm-msp-queue ...) through syslog to failure rows.
+"""Sendmail (sm-mta, the MSP's sendmail, other sm-* labels) through syslog to failure rows.
 
 Sendmail logs every line through syslog with its -L label as program (Debian: sm-mta for the daemon,
 sendmail for the MSP and command-line queue runs; Fedora/RHEL: sendmail for all) and a queue id
@@ -176,7 +176,7 @@ def _context(info: dict[str, Any] | None) -> dict[str, Any]:
 
 class SendmailParser:
     name = NAME
-    description = "Sendmail through syslog (sm-mta, sendmail, sm-msp-queue)"
+    description = "Sendmail through syslog (sm-mta, sendmail and other sm-* syslog labels)"
 
     @staticmethod
     def _ours(prog: str) -> bool:
@@ -280,7 +280,8 @@ class SendmailParser:
                             smtp_stage="STARTTLS", diagnostic=f"TLS handshake with client failed: {text or msg[24:]}")
             ctx.emit(row, p[0], line_no, line)
             return True
-        if msg.startswith("STARTTLS=client, error: "):
+        if msg.startswith("STARTTLS=client, error: ") or (msg.startswith("STARTTLS=client, ") and " failed" in msg):
+            # "STARTTLS=client, error: connect failed=...", "STARTTLS=client, SSL_shutdown failed: -1"
             ctx.ignored("outbound TLS detail; the delivery's to= line is the failure")
             return True
         # LogLevel 10+ (sample_logs/sendmail/loglevel14): OpenSSL's text after a STARTTLS error line,
@@ -581,6 +582,7 @@ SAMPLES: tuple[Sample, ...] = (
     Sample('Dec  4 19:32:05 mx1 sm-mta[11294]: error: safesasl(/etc/sasl2/Sendmail.conf) failed: No such file or directory', ignore="SASL configuration file search (a candidate path that does not exist)"),
     Sample('Dec  4 19:32:07 mx1 sm-mta[11310]: tls_srv_features=empty, stat=0, relay=localhost [127.0.0.1]', ignore=""),
     Sample('Dec  4 19:32:12 mx1 sm-mta[11429]: STARTTLS=server: error:0A00010B:SSL routines::wrong version number:../ssl/record/ssl3_record.c:350:', ignore="TLS library detail of a STARTTLS error line"),
+    Sample('Dec  4 19:32:07 mx1 sm-mta[11312]: STARTTLS=client, SSL_shutdown failed: -1', ignore="outbound TLS detail; the delivery's to= line is the failure"),
     Sample('Dec  4 19:32:09 mx1 sm-mta[11350]: 6B4JW8kg011348: makeconnection ([127.0.0.1] [127.0.0.1].2599 (2)) failed: Connection refused by [127.0.0.1]', ignore=SESSION_DETAIL),
     # ---- from fail2ban's test logs, read from ../shared/corpora by reference ----
     Sample(ref=f"{F2B_AUTH}:22", expect={"event": "auth_failed", "sasl_username": "user@example.com",
