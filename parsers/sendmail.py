@@ -250,7 +250,7 @@ class SendmailParser:
         if msg.startswith("timeout waiting for input from "):
             phase = msg.rpartition(" during ")[2]
             if phase.startswith("client ") and qid:
-                state.get(key)["pending"] = (None, _stage_of_phase(phase))
+                state.get(key)["pending"] = {"text": None, "stage": _stage_of_phase(phase)}
                 ctx.ignored(SESSION_DETAIL)
             else:
                 ctx.ignored(CLIENT_GONE)
@@ -352,12 +352,13 @@ class SendmailParser:
         if stat.startswith("queued") or stat == "Deferred: queued":
             return True
         info = state.get(key) if key else {}
-        pending = info.pop("pending", None) if key else None
+        # {"text", "stage"}: a dict, so an incremental run's store carries it (plain JSON)
+        pending = (info.pop("pending", None) or {}) if key else {}
         deferred = stat.startswith("Deferred")
         detail = stat[10:] if stat.startswith("Deferred: ") else ""
         session = (p[1], p[3], mailer, relay_host)
         if deferred:
-            diagnostic = detail or reply or (pending[0] if pending and pending[0] else None)
+            diagnostic = detail or reply or pending.get("text")
             if diagnostic is None:
                 # A bare "stat=Deferred" (no reply, no detail): Sendmail reused the status of an
                 # earlier connection to the same host and mailer in this queue run (mci cache).
@@ -372,11 +373,11 @@ class SendmailParser:
         dsn = fields.get("dsn")
         if dsn and not DSN.fullmatch(dsn):
             dsn = None
-        stage = pending[1] if pending else None
+        stage = pending.get("stage")
         if stage is None:
             if diagnostic.startswith("Connection refused") or diagnostic.startswith("No route to host"):
                 stage = "connect"
-            elif pending is not None and pending[0]:
+            elif pending.get("text"):
                 stage = "STARTTLS"
         if mailer is None and not fields.get("relay"):
             # srvrsmtp.c: a recipient of a message refused during the SMTP session (size, ...)
@@ -447,7 +448,8 @@ class SendmailParser:
         text = r.group("text") or ""
         if rs in CLIENT_RULESETS:
             if key:
-                state.get(key)["pending"] = (f"{text} ({rs} ruleset)", "STARTTLS" if rs.startswith("tls") else None)
+                state.get(key)["pending"] = {"text": f"{text} ({rs} ruleset)",
+                                             "stage": "STARTTLS" if rs.startswith("tls") else None}
             ctx.ignored("outbound ruleset refusal; the delivery's to= line is the failure")
             return True
         chost, cip = _relay(r.group("relay"))

@@ -133,3 +133,14 @@ def test_expiry_text_is_the_engines():
     from logscan.engine import LAST_DEFERRAL
 
     assert sendmail.LAST_DEFERRAL == LAST_DEFERRAL
+
+
+def test_incremental_store_carries_the_queue_context():
+    from logscan.store import dump_parser_states
+
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    state = PARSER.new_state()
+    PARSER.parse(lines[:375], 1, make_context(), state)  # cut after a tls_rcpt refusal, before its to= line
+    assert any("pending" in v for v in state.queue.values())
+    carried = dump_parser_states({"sendmail": state})["sendmail"]["queue"]
+    assert len(carried) == len(state.queue)
