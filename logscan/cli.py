@@ -442,7 +442,7 @@ DirectionOpt = Annotated[Direction, typer.Option(
     "server refused a client), local (local delivery). auto: outbound, or inbound when only that reading "
     "finds a cause. With --jsonl, for lines without a direction field.")]
 SourceOpt = Annotated[str | None, typer.Option(
-    "--source", help="The software that logged the text (exim, postfix, msmtp, phpmailer, smtplib, nodemailer, "
+    "--source", help="The software that logged the text (exim, postfix, sendmail, msmtp, phpmailer, smtplib, nodemailer, "
     "javamail): some rules are for one program's texts. With --jsonl, for lines without a source field.",
     show_default=False)]
 

@@ -61,7 +61,7 @@ def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
 
 # Logs that record successful deliveries too (FileStats.deliveries): failure rates are computed
 # over their failures only.
-DELIVERY_SOURCES = ("postfix", "exim")
+DELIVERY_SOURCES = ("postfix", "exim", "sendmail")
 
 
 def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category], lang: str = "en",

@@ -71,7 +71,7 @@ def _account(df: pd.DataFrame) -> pd.Series:
     return df["sasl_username"].astype(object).fillna(df["sender"].where(df["sender"] != "<>")).fillna("")
 
 
-SERVERS = ("postfix", "exim")
+SERVERS = ("postfix", "exim", "sendmail")
 
 
 def _client(df: pd.DataFrame) -> pd.Series:

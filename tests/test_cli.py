@@ -68,7 +68,7 @@ def test_never_overwrites_without_force(tmp_path):
 @pytest.mark.parametrize("args,code,words", [
     (["scan", "/nonexistent/mail.log"], 3, "no mail log to read"),
     (["scan", "{clean}", "--tz", "Mars/Base"], 2, "unknown time zone"),
-    (["scan", "{clean}", "--format", "sendmail"], 2, "unknown format"),
+    (["scan", "{clean}", "--format", "qmail"], 2, "unknown format"),
     (["scan", "{clean}", "--output", "x.xlsx"], 4, "cannot tell the output format"),
     (["rules", "show", "NOPE1"], 2, "no rule"),
 ])
@@ -126,7 +126,7 @@ def test_classify_and_rules_commands():
     assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
     shown = run("rules", "show", "REP001")
     assert shown.exit_code == 0 and "references:" in shown.stdout
-    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["exim", "javamail", "msmtp", "nodemailer", "phpmailer", "postfix", "smtplib"]
+    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["exim", "javamail", "msmtp", "nodemailer", "phpmailer", "postfix", "sendmail", "smtplib"]
     assert "| `category` |" in run("schema").stdout
 
 
@@ -140,7 +140,7 @@ def test_classify_reads_a_text_in_the_direction_given_or_inferred():
     assert "rule:     EXI012" in run("classify", "--source", "exim", "Unrouteable address").stdout
     r = run("classify", "--source", "exim", "--direction", "inbound", "Unrouteable address")
     assert "rule:     EXI013" in r.stdout and "direction: inbound" in r.stdout
-    assert run("classify", "--source", "sendmail", "x").exit_code == 2
+    assert run("classify", "--source", "qmail", "x").exit_code == 2
     assert run("classify", "--direction", "sideways", "x").exit_code == 2
     lines = '{"diagnostic": "Unrouteable address", "source": "exim"}\n{"diagnostic": "Unrouteable address", "direction": "outbound"}\n'
     out = [json.loads(x) for x in runner.invoke(app, ["classify", "--jsonl", "--direction", "inbound", "--source", "exim"],

@@ -51,7 +51,7 @@ def test_failure_rates_in_the_report(tmp_path):
     delivered = sum(sum(f.deliveries.values()) for f in result.files)
     failures = result.table.num_rows
     rate = 100 * failures / (failures + delivered)
-    assert f"Failure rate of Postfix and Exim delivery attempts: {rate:.1f}% ({delivered} delivered)." in html
+    assert f"Failure rate of Postfix, Exim and Sendmail delivery attempts: {rate:.1f}% ({delivered} delivered)." in html
     domain_rows = re.findall(r'<td class="mono">gmail-like\.example</td><td class="n">(\d+) .*?</td>'
                              r'<td class="n">(\d+)</td><td class="n">([\d.]+)%</td>', html)
     assert domain_rows, "the domain table shows deliveries and the rate"

@@ -318,7 +318,7 @@ def test_report_from_store_reads_no_logs(tmp_path):
     for day in sorted(p.name for p in direct.iterdir() if p.is_dir()):
         assert json.loads((out / day / "problems.json").read_text()) == \
             json.loads((direct / day / "problems.json").read_text())
-        rate = re.search(r"Failure rate of Postfix and Exim delivery attempts: [\d.]+% \(\d+ delivered\)",
+        rate = re.search(r"Failure rate of Postfix, Exim and Sendmail delivery attempts: [\d.]+% \(\d+ delivered\)",
                          (direct / day / "index.html").read_text())
         assert rate and rate.group(0) in (out / day / "index.html").read_text()
     r = runner.invoke(app, ["report", "--store", str(store), "--out", str(out), "--force"])

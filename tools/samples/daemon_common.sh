@@ -1,7 +1,8 @@
-# Sourced by make_postfix_samples.sh and make_exim_samples.sh (they need $WORK, $HERE, $PY, $LOGHOST):
-# the rsyslogd and trouble_smtpd.py life cycle both MTA runs share, the swaks submission, the package
-# check, and the split of one run's log into a rotated set. The client scripts use the
-# lighter trouble_server.sh instead (no syslog, no transcript).
+# Sourced by make_postfix_samples.sh, make_exim_samples.sh and make_sendmail_samples.sh (they need
+# $WORK, $HERE, $PY, $LOGHOST): the rsyslogd and trouble_smtpd.py life cycle the MTA runs share,
+# the swaks submission, the mail both main runs send, the package check, and the split of one
+# run's log into a rotated set. The client scripts use the lighter trouble_server.sh instead (no
+# syslog, no transcript).
 
 stop_pidfile() {  # stop_pidfile FILE : TERM the process in FILE, wait up to 6 s, remove FILE
     local f=$1
@@ -76,4 +77,36 @@ print(f"main run: {n} lines -> {a} / {b - a} / {n - b}", file=sys.stderr)
 EOF
     rm -f "$2/$3.2.gz"
     gzip -n -9 "$2/$3.2"
+}
+
+# The main runs of the MTA scripts (Postfix, Sendmail) send the same mail: through the caller's
+# `sm FROM SUBJECT RCPT...` (its own sendmail command) and swaks, to the personas of trouble_smtpd.py.
+send_successes() {
+    sm alice@example.com "lunch"            jane.doe@gmail-like.example
+    sm bob@example.com   "report Q3"        j.smith@outlook-like.example
+    sm carol@example.com "hello"            friend@yahoo-like.example
+    sm alice@example.com "invoice"          billing@example.net
+    sm alice@example.com "minutes"          bob@example.com
+    sm bob@example.com   "legacy partner"   orders@legacy.example.org
+    sw --server 127.0.0.1:25 --from alice@example.com --to pat@gmail-like.example
+    sw --server 127.0.0.1:587 --tls --auth LOGIN --auth-user alice@example.com --auth-password correct-horse \
+       --from alice@example.com --to partner@outlook-like.example
+    # one message, several recipients, mixed fates
+    sm alice@example.com "team update" sam@gmail-like.example nouser@gmail-like.example overquota@gmail-like.example
+}
+
+send_provider_refusals() {  # the Gmail-, Microsoft- and Yahoo-like personas' refusals
+    # --- Gmail-like refusals
+    for r in nouser disabled toofast spamrate ratelimit sysproblem dmarc spam toolarge suspicious; do
+        sm bob@example.com "gmail $r" "$r@gmail-like.example"
+    done
+    # --- Microsoft-like refusals
+    for r in spamhaus s3150 nouser dbeb busy mailboxfull dmarc toolarge; do
+        sm carol@example.com "outlook $r" "$r@outlook-like.example"
+    done
+    # --- Yahoo-like refusals
+    for r in nouser tss09 ts01 tss04 policy dmarc; do
+        sm alice@example.com "yahoo $r" "$r@yahoo-like.example"
+    done
+    sm alice@example.com "ymail" someone@ymail-like.example
 }

@@ -272,32 +272,9 @@ run_main() {
     QUEUE_LIFETIME=1m DELAY_WARNING=30s setup_postfix
     begin_run RSYSLOG_TraditionalFileFormat "$WORK/raw-main.log"
 
-    # --- successes
-    sm alice@example.com "lunch"            jane.doe@gmail-like.example
-    sm bob@example.com   "report Q3"        j.smith@outlook-like.example
-    sm carol@example.com "hello"            friend@yahoo-like.example
-    sm alice@example.com "invoice"          billing@example.net
-    sm alice@example.com "minutes"          bob@example.com
-    sm bob@example.com   "legacy partner"   orders@legacy.example.org
-    sw --server 127.0.0.1:25 --from alice@example.com --to pat@gmail-like.example
-    sw --server 127.0.0.1:587 --tls --auth LOGIN --auth-user alice@example.com --auth-password correct-horse \
-       --from alice@example.com --to partner@outlook-like.example
-    # one message, several recipients, mixed fates
-    sm alice@example.com "team update" sam@gmail-like.example nouser@gmail-like.example overquota@gmail-like.example
+    send_successes
 
-    # --- Gmail-like refusals
-    for r in nouser disabled toofast spamrate ratelimit sysproblem dmarc spam toolarge suspicious; do
-        sm bob@example.com "gmail $r" "$r@gmail-like.example"
-    done
-    # --- Microsoft-like refusals
-    for r in spamhaus s3150 nouser dbeb busy mailboxfull dmarc toolarge; do
-        sm carol@example.com "outlook $r" "$r@outlook-like.example"
-    done
-    # --- Yahoo-like refusals
-    for r in nouser tss09 ts01 tss04 policy dmarc; do
-        sm alice@example.com "yahoo $r" "$r@yahoo-like.example"
-    done
-    sm alice@example.com "ymail" someone@ymail-like.example
+    send_provider_refusals
     # --- self-hosted MX refusals
     for r in greylist relay nouser rbl full lookupfail policydefer toolarge virus tempfail; do
         sm bob@example.com "example.net $r" "$r@example.net"
