@@ -116,6 +116,8 @@ def _scan(paths, fmt, year, tz, rules, quiet, sink=None, **incremental) -> ScanR
 
 
 def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
+    from datetime import datetime, timezone
+
     from .engine import load_categories
 
     t = result.totals
@@ -126,11 +128,16 @@ def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
         echo("\nFailures by root cause:")
         for c in tally.categories(load_categories()):
             echo(f"  {c['failures']:>7}  {c['share'] * 100:5.1f}%  {c['category']:<24} {c['title']}")
-        echo(f"\nTop recurring problems (of {tally.failures} failures):")
-        for i, p in enumerate(tally.problems(top), 1):
-            sig = p["signature"] if len(p["signature"]) <= 150 else p["signature"][:147] + "..."
-            cause = f" <- {p['last_deferral']}" if p["last_deferral"] else ""
-            echo(f"  {i:>2}. {p['failures']:>6} x {p['category']}{cause} [{p['rule_id'] or '-'}]: {sig}")
+        ends = [f.last_time for f in result.files if f.last_time is not None]
+        end = datetime.fromtimestamp(max(ends) / 1e6, tz=timezone.utc) if ends else None
+        echo(f"\nTop recurring problems (of {tally.failures} failures), ranked as in the report: recipients "
+             "lost, then delayed, then other (clients or failures):")
+        for section, problems in tally.problems(top, load_categories(), end).items():
+            echo(f"  {section}:")
+            for i, p in enumerate(problems, 1):
+                sig = p["key"] if len(p["key"]) <= 150 else p["key"][:147] + "..."
+                echo(f"  {i:>2}. lost {p['lost']:>4} delayed {p['delayed']:>4} other {p['other']:>4} | "
+                     f"{p['failures']:>6} x {p['category']} [{p['rule_id'] or '-'}]: {sig}")
     echo("\nPer file (lines / failures / ignored / unparsed):")
     for f in result.files:
         echo(f"  {f.lines:>9} {f.failures:>7} {f.ignored:>9} {f.unparsed:>6}  {f.path} ({f.format})")

@@ -11,13 +11,15 @@ from logscan import schema
 from logscan.engine import load_categories
 from logscan.reports.build import ReportOptions, build_reports
 from logscan.reports.i18n import catalogue
+from logscan.reports.outcomes import SECTIONS
 from logscan.reports.periods import KINDS
 
 from conftest import REPO
 
 TEMPLATES = REPO / "reports" / "templates"
 # Texts the code passes through _() as values rather than literals.
-DYNAMIC = set(KINDS) | set(schema.EVENTS) | set(schema.DIRECTIONS) | {"other", "Mail delivery failures"}
+DYNAMIC = set(KINDS) | set(schema.EVENTS) | set(schema.DIRECTIONS) | {"other", "Mail delivery failures"} | {
+    f"{s} (failed attempts)" for s in SECTIONS}
 
 
 def template_texts() -> set[str]:
@@ -52,4 +54,6 @@ def test_chinese_report_has_no_english_sentences(tmp_path):
     cats = load_categories()
     # Category titles and remediation come from Category.text(name, "zh") (English where untranslated).
     assert cats["rate_limited"].text("title", "zh") in day
-    assert cats["rate_limited"].text("remediation", "zh")[0].split("`")[0] in day
+    from logscan.reports.remedies import variant
+
+    assert variant(cats["rate_limited"], "postfix", "zh")[0].split("`")[0] in day

@@ -34,12 +34,12 @@ TEXT_FIELDS = [f.name for f in schema.FIELDS if f.type == pa.string() and f.name
 # Our own markup: these tags, and these attributes only.
 TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "span", "div", "b", "strong",
         "br", "a", "nav", "table", "tr", "th", "td", "ul", "ol", "li", "details", "summary", "code", "figure",
-        "figcaption",
+        "figcaption", "thead", "tbody",
         # the chart: matplotlib's SVG elements
         "svg", "defs", "g", "path", "use", "text", "clippath", "rect"}
 ATTRS = {"lang", "charset", "name", "content", "http-equiv", "class", "style", "href", "colspan", "role",
          "viewbox", "xmlns", "xmlns:xlink", "version", "id", "d", "x", "y", "transform", "xlink:href",
-         "clip-path", "width", "height", "type", "open"}
+         "clip-path", "width", "height", "type", "open", "data-label", "aria-label"}
 
 
 class Audit(HTMLParser):
