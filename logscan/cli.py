@@ -550,18 +550,26 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001
             raise UsageError(f"no rule {rule_id!r}", hint="`logscan rules list` shows the ids")
         r = found[0]
         cat = engine.categories[r.category]
-        typer.echo(f"{r.id}: {r.title}\ncategory: {r.category} ({cat.text('title', lang.value)})\n"
-                   f"tier: {r.tier}, priority {r.priority}")
+        from logscan.reports.i18n import cli_words
+
+        words = cli_words(lang.value)
+
+        def w(label: str) -> str:
+            return words.get(label, label)
+
+        typer.echo(f"{r.id}: {r.title}\n{w('category')}: {r.category} ({cat.text('title', lang.value)})\n"
+                   f"{w('tier')}: {r.tier}, {w('priority')} {r.priority}")
         for name in ("event", "direction", "source", "stage", "error_code", "enhanced_status", "smtp_code",
                      "relay_port", "tls_mode"):
             if getattr(r, name):
-                typer.echo(f"{name}: {', '.join(str(v) if v != '' else '(none logged)' for v in getattr(r, name))}")
+                typer.echo(f"{w(name)}: {', '.join(str(v) if v != '' else w('(none logged)') for v in getattr(r, name))}")
         for name in ("diagnostic", "not_diagnostic", "relay_host"):
             if getattr(r, name) is not None:
-                typer.echo(f"{name}: /{getattr(r, name).pattern}/")
-        typer.echo("references:\n" + "\n".join(f"  - {x}" for x in r.references))
-        typer.echo("examples that match:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_match))
-        typer.echo("examples that must not match:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_no_match))
+                typer.echo(f"{w(name)}: /{getattr(r, name).pattern}/")
+        typer.echo(f"{w('references')}:\n" + "\n".join(f"  - {x}" for x in r.references))
+        typer.echo(f"{w('examples that match')}:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_match))
+        typer.echo(f"{w('examples that must not match')}:\n"
+                   + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_no_match))
         steps = cat.text("remediation", lang.value)
         typer.echo(WHAT_TO_DO[lang.value] + "\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1)))
 

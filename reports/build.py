@@ -33,7 +33,8 @@ from logscan.reports.i18n import LANGS, Messages
 from logscan.reports.periods import KINDS, Period, bucket, in_window, periods_between
 from logscan.reports.redact import Redactor
 
-DETAILED_PROBLEMS = 20  # in the page; the exports hold every problem
+DETAILED_PROBLEMS = 5  # per section, in full in the page; LISTED_PROBLEMS more in a short table
+LISTED_PROBLEMS = 15  # the exports hold every problem
 
 
 @dataclass
@@ -135,10 +136,14 @@ def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: 
                               if period.kind != "all" else days.notna()]
     summary = summarize(part, categories, opts.lang, delivered)
     new, stopped = new_and_stopped(summary.problems, previous.problems if previous else None)
-    chart = category_chart(part["time"], part["category"], period.start, period.end,
-                           unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
-                           other_label=msg("other"))
     cov = coverage(period, ctx["covered"])
+    # The chart spans the time the logs cover in this period, not the whole calendar period.
+    shown = (cov["start"] or period.start, cov["end"] or period.end) if cov["partial"] else (period.start, period.end)
+    if period.kind == "all" and not part.empty:
+        shown = (part["time"].min(), part["time"].max())
+    chart = category_chart(part["time"], part["category"], shown[0], max(shown[1], part["time"].max()) if not part.empty
+                           else shown[1], unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
+                           other_label=msg("other"))
     before = getattr(previous, "coverage", None) if previous is not None else None
     per_hour = cov["partial"] or bool(before and before["partial"])
     compared = previous is not None and not (per_hour and not (cov["hours"] and before and before["hours"]))
@@ -151,7 +156,7 @@ def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: 
         has_previous=compared, new=new, stopped=stopped,
         causes=leading_causes(part[sent], categories, opts.lang),
         defence=inbound_defence(part[part["section"] == "inbound"], categories, opts.lang),
-        chart=chart, nav=nav, detailed=DETAILED_PROBLEMS, ctx=ctx,
+        chart=chart, nav=nav, detailed=DETAILED_PROBLEMS, listed=LISTED_PROBLEMS, ctx=ctx,
     )
     html.write_report(page, folder)
     write_table(_table(raw.loc[index]), folder / "failures.parquet", force=True)
@@ -167,14 +172,19 @@ def spans(files: list[dict], opts: ReportOptions) -> list[tuple[datetime, dateti
     (FileStats.first_time/last_time: the parsers record the times of failures only), and each UTC
     day outside that stretch it delivered on (delivery counts are per day), clipped to
     --since/--until."""
-    raw = []
+    raw = [(f["first_time"], f["last_time"]) for f in files
+           if f.get("first_time") is not None and f.get("last_time") is not None]
+    # A day with deliveries counts whole only where no file's failures tell more about it (a log
+    # without failures, a quiet day inside a longer file): the parsers record no other line times.
+    timed = set()
+    for a, b in raw:
+        timed |= {d.date() for d in pd.date_range(a.date(), b.date(), freq="D")}
     for f in files:
-        first, last = f.get("first_time"), f.get("last_time")
-        if first is not None and last is not None:
-            raw.append((first, last))
         for day in {d for (d, _, _) in f.get("deliveries", {})}:
             start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
-            if first is None or last is None or not first.date() <= start.date() <= last.date():
+            first, last = f.get("first_time"), f.get("last_time")
+            inside = first is not None and last is not None and first.date() < start.date() < last.date()
+            if inside or start.date() not in timed:
                 raw.append((start, start + timedelta(days=1)))
     lo = opts.since or datetime.min.replace(tzinfo=timezone.utc)
     hi = opts.until or datetime.max.replace(tzinfo=timezone.utc)
@@ -197,7 +207,9 @@ def coverage(period: Period, covered: list[tuple[datetime, datetime]]) -> dict[s
     if period.kind == "all" or not covered:
         return whole
     parts = [(max(a, period.start), min(b, period.end)) for a, b in covered if b >= period.start and a < period.end]
-    seconds = sum((b - a).total_seconds() for a, b in parts)
+    # From the first to the last moment covered: the gaps between one file's failures and the
+    # next file's are not gaps in the log.
+    seconds = (parts[-1][1] - parts[0][0]).total_seconds() if parts else 0.0
     if (period.end - period.start).total_seconds() - seconds <= PARTIAL_SLACK.total_seconds():
         return whole
     return {"partial": True, "hours": seconds / 3600, "total_hours": total,

@@ -15,6 +15,7 @@ import pandas as pd
 import regex
 
 from logscan.engine import Category
+from logscan.reports.i18n import CLIENT_LABELS
 
 LEADING = ("config", "auth", "network", "reputation")  # category families, in this order
 ROWS = 15
@@ -74,12 +75,15 @@ def _account(df: pd.DataFrame) -> pd.Series:
 SERVERS = ("postfix", "exim")
 
 
-def _client(df: pd.DataFrame) -> pd.Series:
+def _client(df: pd.DataFrame, lang: str = "en") -> pd.Series:
     """Who was sending: the client a server log names; else, for a server's own deliveries, the
     server and its host; for an application's log (msmtp, smtplib, ...), that log file."""
+    on, in_file = CLIENT_LABELS.get(lang, CLIENT_LABELS["en"])
     source = df["source"].astype(str)
-    ours = source + " on " + df["host"].astype(object).fillna("?").astype(str)
-    app = source + " (" + df["source_file"].astype(str) + ")"
+    host = df["host"].astype(object).fillna("?").astype(str)
+    ours = pd.Series([on.format(source=s, host=h) for s, h in zip(source, host, strict=True)], index=df.index)
+    app = pd.Series([in_file.format(source=s, file=f) for s, f in zip(source, df["source_file"].astype(str), strict=True)],
+                    index=df.index)
     return df["client"].astype(object).fillna(ours.where(source.isin(SERVERS), app))
 
 
@@ -112,7 +116,7 @@ def leading_causes(df: pd.DataFrame, categories: dict[str, Category], lang: str 
             "categories": [{"category": c, "title": categories[c].text("title", lang) if c in categories else c,
                             "failures": int(n)} for c, n in counts.items()],
         }
-        part["client_label"] = _client(part)
+        part["client_label"] = _client(part, lang)
         part["relay_label"] = part["relay"].astype(object).fillna("")
         if fam == "config":
             section["clients"] = _grouped(part, ["category", "client_label", "relay_label", "smtp_stage"])

@@ -16,6 +16,8 @@ from markupsafe import Markup, escape
 
 from logscan import __version__
 from logscan.errors import OutputError
+from logscan.reports.chart import LABEL as CHART_LABEL
+from logscan.reports.i18n import STAGES_ZH, reason
 
 
 def _env(msg) -> jinja2.Environment:
@@ -30,7 +32,10 @@ def _env(msg) -> jinja2.Environment:
     env.filters["pct"] = lambda x: f"{100 * x:.1f}%"
     env.filters["codespans"] = codespans
     env.filters["clip"] = clip
-    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc))
+    env.filters["seps"] = seps
+    env.filters["reason"] = lambda text: reason(text, msg.lang)
+    env.filters["stage"] = lambda text: (STAGES_ZH.get(text, text) if msg.lang == "zh" else text) if text else ""
+    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc), LABEL=CHART_LABEL)
     return env
 
 
@@ -45,6 +50,16 @@ CLIP_CHARS = 1000  # a log line can be 64 KiB; the page shows this much of one (
 def clip(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= CLIP_CHARS else f"{text[:CLIP_CHARS]} [... {len(text) - CLIP_CHARS} more]"
+
+
+_SEPARATOR = re.compile(r"([./@:_=,\]\[)(>-])(?=[^\s<])")
+
+
+def seps(text) -> Markup:
+    """Long tokens (addresses, host names, paths, signatures) may wrap after a separator, not in
+    the middle of a word: the text is escaped, then <wbr> follows each separator. (`&` and `;` are
+    not separators here: they belong to the escaped entities.)"""
+    return Markup(_SEPARATOR.sub(r"\1<wbr>", str(escape("" if text is None else text))))
 
 
 def codespans(text: str) -> Markup:

@@ -47,7 +47,7 @@ def test_every_delivery_line_is_counted_once(kind):
 def test_failure_rates_in_the_report(tmp_path):
     result = scan([str(SAMPLE_LOGS / "postfix")], ScanOptions(workers=1))
     build_reports(result.table, file_rows(result.files), [], tmp_path, ReportOptions(), load_categories())
-    html = (tmp_path / "index.html").read_text()
+    html = (tmp_path / "index.html").read_text().replace("<wbr>", "")  # wrap points (html.seps)
     delivered = sum(sum(f.deliveries.values()) for f in result.files)
     failures = result.table.num_rows
     rate = 100 * failures / (failures + delivered)
@@ -75,7 +75,7 @@ def test_rates_survive_ip_redaction(tmp_path):
                   load_categories())
 
     def relay_rates(folder):
-        html = (folder / "index.html").read_text()
+        html = (folder / "index.html").read_text().replace("<wbr>", "")
         table = html.split("Relays (servers we talked to)")[1].split("</table>")[0]
         return sorted(re.findall(r'<td class="n"[^>]*>(\d+)</td><td class="n"[^>]*>([\d.]+)%</td>', table))
 
