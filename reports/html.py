@@ -7,6 +7,7 @@ no scripts and loads nothing, so it renders offline and in mail clients.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +21,10 @@ from logscan.reports.chart import LABEL as CHART_LABEL
 from logscan.reports.i18n import STAGES_ZH, reason
 
 
-def _env(msg) -> jinja2.Environment:
+@functools.cache
+def _compiled(lang: str) -> jinja2.Environment:
+    """One environment per language, so that each template is compiled once per run, not once per
+    period (a daily report over a month renders 30 pages)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("logscan.reports", "templates"),
         autoescape=True,  # every template, whatever its extension
@@ -33,8 +37,13 @@ def _env(msg) -> jinja2.Environment:
     env.filters["codespans"] = codespans
     env.filters["clip"] = clip
     env.filters["seps"] = seps
-    env.filters["reason"] = lambda text: reason(text, msg.lang)
-    env.filters["stage"] = lambda text: (STAGES_ZH.get(text, text) if msg.lang == "zh" else text) if text else ""
+    env.filters["reason"] = lambda text: reason(text, lang)
+    env.filters["stage"] = lambda text: (STAGES_ZH.get(text, text) if lang == "zh" else text) if text else ""
+    return env
+
+
+def _env(msg) -> jinja2.Environment:
+    env = _compiled(msg.lang)
     env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc), LABEL=CHART_LABEL)
     return env
 
