@@ -119,7 +119,7 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
         previous = summary
         previous.coverage = cov
     chart = category_chart(df["time"], df["category"], periods[0].start, periods[-1].end,
-                           unit=opts.period, other_label=msg("other")) if periods else None
+                           unit=opts.period, other_label=msg("other"), families=families(categories)) if periods else None
     page = html.render_index(rows, chart, ctx, first, last, untimed)
     html.write_report(page, out)
     return out / "index.html"
@@ -141,9 +141,9 @@ def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: 
     shown = (cov["start"] or period.start, cov["end"] or period.end) if cov["partial"] else (period.start, period.end)
     if period.kind == "all" and not part.empty:
         shown = (part["time"].min(), part["time"].max())
-    chart = category_chart(part["time"], part["category"], shown[0], max(shown[1], part["time"].max()) if not part.empty
-                           else shown[1], unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
-                           other_label=msg("other"))
+    end = max(shown[1], part["time"].max()) + timedelta(microseconds=1) if not part.empty else shown[1]  # [start, end)
+    chart = category_chart(part["time"], part["category"], shown[0], end, unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
+                           other_label=msg("other"), families=families(categories))
     before = getattr(previous, "coverage", None) if previous is not None else None
     per_hour = cov["partial"] or bool(before and before["partial"])
     compared = previous is not None and not (per_hour and not (cov["hours"] and before and before["hours"]))

@@ -54,8 +54,18 @@ _FREQ = {"10min": "10min", "hour": "h", "day": "D", "week": "W-MON", "month": "M
 _TICK = {"10min": "%H:%M", "hour": "%H:%M", "day": "%m-%d", "week": "%m-%d", "month": "%Y-%m"}
 
 
+# When the named categories leave too much for "other", the rest is grouped by family: these are
+# the legend's English words for them (translated by the report's catalogue).
+FAMILY_NAMES = {"config": "other configuration", "auth": "other authentication", "tls": "other TLS",
+                "network": "other network", "reputation": "other reputation and anti-spam",
+                "recipient": "other recipient", "message": "other message", "policy": "other policy",
+                "local": "other local", "other": "other (expired, unknown)"}
+FAMILY_KEY = "family:"
+NAMED_BEFORE_FAMILIES = 5  # at most; fewer when the families would not fit
+
+
 def category_chart(times: pd.Series, categories: pd.Series, start, end, unit: str | None = None,
-                   other_label: str = "other") -> Chart | None:
+                   other_label: str = "other", families: dict[str, str] | None = None) -> Chart | None:
     """Stacked bars: failures per time bin and category over [start, end). None when empty."""
     if times.empty:
         return None
@@ -71,6 +81,19 @@ def category_chart(times: pd.Series, categories: pd.Series, start, end, unit: st
         keep = list(top.index)
     if len(top) > len(keep) and len(keep) == _SERIES:  # the last colour goes to "other" when there are more
         keep = keep[:_SERIES - 1]
+    if families and top.drop(keep).sum() > OTHER_SHARE * len(categories):
+        # Too many causes of similar size: the largest by name, the rest by family.
+        # Name fewer categories while that leaves more than a tenth to "other".
+        family = FAMILY_KEY + categories.map(families).fillna("other")
+        for named in range(NAMED_BEFORE_FAMILIES, -1, -1):
+            keep = list(top.index[:named])
+            grouped = categories.where(categories.isin(keep), family)
+            rest = grouped[~grouped.isin(keep)].value_counts()
+            room = _SERIES - len(keep) - (1 if len(rest) > _SERIES - len(keep) else 0)
+            if rest.iloc[room:].sum() <= OTHER_SHARE * len(categories):
+                break
+        keep += list(rest.index[:room])
+        categories = grouped
     cats = categories.where(categories.isin(keep), other_label)
     if unit == "week":
         bins = (times.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from logscan import __version__
 from logscan.errors import OutputError
+from logscan.reports.chart import FAMILY_KEY, FAMILY_NAMES
 from logscan.reports.chart import LABEL as CHART_LABEL
 from logscan.reports.i18n import STAGES_ZH, reason
 
@@ -44,7 +45,8 @@ def _compiled(lang: str) -> jinja2.Environment:
 
 def _env(msg) -> jinja2.Environment:
     env = _compiled(msg.lang)
-    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc), LABEL=CHART_LABEL)
+    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc), LABEL=CHART_LABEL,
+                       FAMILY_KEY=FAMILY_KEY, FAMILY_NAMES=FAMILY_NAMES)
     return env
 
 

@@ -45,3 +45,21 @@ def test_other_stays_small_and_the_chart_spans_the_data():
     other = next(x["failures"] for x in chart.legend if x["category"] == "other")
     assert other <= 0.1 * len(cats) and len(chart.legend) <= 10
     assert chart.start == start and chart.end == pd.Timestamp("2026-11-01T13:00", tz="UTC")  # not 00:00-23:00
+
+
+def test_many_causes_of_similar_size_are_grouped_by_family_beyond_the_largest():
+    # 24 categories of about the same size (a busy server's mix): named ones alone leave a third to
+    # "other"; the largest five are named, the rest grouped by family, and "other" stays small.
+    from logscan.engine import load_categories
+
+    cats_known = load_categories()
+    names = [c for c in cats_known if c not in ("unknown",)][:24]
+    cats = pd.Series([c for i, c in enumerate(names) for _ in range(30 - i % 3)])
+    start = pd.Timestamp("2026-11-01T00:00", tz="UTC")
+    times = pd.Series(pd.date_range(start, start + pd.Timedelta(hours=10), periods=len(cats)))
+    fams = {cid: c.family for cid, c in cats_known.items()}
+    chart = category_chart(times, cats, times.min(), times.max() + pd.Timedelta(seconds=1), unit="hour", families=fams)
+    legend = {x["category"]: x["failures"] for x in chart.legend}
+    assert sum(legend.values()) == len(cats) and len(legend) <= 10
+    assert 1 <= sum(1 for k in legend if k in cats_known) <= 5 and any(k.startswith("family:") for k in legend)
+    assert legend.get("other", 0) <= 0.1 * len(cats)

@@ -10,6 +10,7 @@ from reportdata import failures_on, files_covering
 from logscan import schema
 from logscan.engine import load_categories
 from logscan.reports.build import ReportOptions, build_reports
+from logscan.reports.chart import FAMILY_NAMES
 from logscan.reports.i18n import catalogue
 from logscan.reports.outcomes import SECTIONS
 from logscan.reports.periods import KINDS
@@ -19,7 +20,7 @@ from conftest import REPO
 TEMPLATES = REPO / "reports" / "templates"
 # Texts the code passes through _() as values rather than literals.
 DYNAMIC = set(KINDS) | set(schema.EVENTS) | set(schema.DIRECTIONS) | {"other", "Mail delivery failures"} | {
-    f"{s} (failed attempts)" for s in SECTIONS}
+    f"{s} (failed attempts)" for s in SECTIONS} | set(FAMILY_NAMES.values())
 
 
 def template_texts() -> set[str]:
