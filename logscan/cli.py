@@ -123,6 +123,8 @@ def _scan(paths, fmt, year, tz, rules, quiet, sink=None, memory_ceiling=None, **
 
 
 def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
+    from datetime import datetime, timezone
+
     from .engine import load_categories
 
     t = result.totals
@@ -133,11 +135,16 @@ def _print_summary(result: ScanResult, tally, top: int = 10) -> None:
         echo("\nFailures by root cause:")
         for c in tally.categories(load_categories()):
             echo(f"  {c['failures']:>7}  {c['share'] * 100:5.1f}%  {c['category']:<24} {c['title']}")
-        echo(f"\nTop recurring problems (of {tally.failures} failures):")
-        for i, p in enumerate(tally.problems(top), 1):
-            sig = p["signature"] if len(p["signature"]) <= 150 else p["signature"][:147] + "..."
-            cause = f" <- {p['last_deferral']}" if p["last_deferral"] else ""
-            echo(f"  {i:>2}. {p['failures']:>6} x {p['category']}{cause} [{p['rule_id'] or '-'}]: {sig}")
+        ends = [f.last_time for f in result.files if f.last_time is not None]
+        end = datetime.fromtimestamp(max(ends) / 1e6, tz=timezone.utc) if ends else None
+        echo(f"\nTop recurring problems (of {tally.failures} failures), ranked as in the report: recipients "
+             "lost, then delayed, then other (clients or failures):")
+        for section, problems in tally.problems(top, load_categories(), end).items():
+            echo(f"  {section}:")
+            for i, p in enumerate(problems, 1):
+                sig = p["key"] if len(p["key"]) <= 150 else p["key"][:147] + "..."
+                echo(f"  {i:>2}. lost {p['lost']:>4} delayed {p['delayed']:>4} other {p['other']:>4} | "
+                     f"{p['failures']:>6} x {p['category']} [{p['rule_id'] or '-'}]: {sig}")
     echo("\nPer file (lines / failures / ignored / unparsed):")
     for f in result.files:
         echo(f"  {f.lines:>9} {f.failures:>7} {f.ignored:>9} {f.unparsed:>6}  {f.path} ({f.format})")
@@ -583,18 +590,26 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. REP001
             raise UsageError(f"no rule {rule_id!r}", hint="`logscan rules list` shows the ids")
         r = found[0]
         cat = engine.categories[r.category]
-        typer.echo(f"{r.id}: {r.title}\ncategory: {r.category} ({cat.text('title', lang.value)})\n"
-                   f"tier: {r.tier}, priority {r.priority}")
+        from logscan.reports.i18n import cli_words
+
+        words = cli_words(lang.value)
+
+        def w(label: str) -> str:
+            return words.get(label, label)
+
+        typer.echo(f"{r.id}: {r.title}\n{w('category')}: {r.category} ({cat.text('title', lang.value)})\n"
+                   f"{w('tier')}: {r.tier}, {w('priority')} {r.priority}")
         for name in ("event", "direction", "source", "stage", "error_code", "enhanced_status", "smtp_code",
                      "relay_port", "tls_mode"):
             if getattr(r, name):
-                typer.echo(f"{name}: {', '.join(str(v) if v != '' else '(none logged)' for v in getattr(r, name))}")
+                typer.echo(f"{w(name)}: {', '.join(str(v) if v != '' else w('(none logged)') for v in getattr(r, name))}")
         for name in ("diagnostic", "not_diagnostic", "relay_host"):
             if getattr(r, name) is not None:
-                typer.echo(f"{name}: /{getattr(r, name).pattern}/")
-        typer.echo("references:\n" + "\n".join(f"  - {x}" for x in r.references))
-        typer.echo("examples that match:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_match))
-        typer.echo("examples that must not match:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_no_match))
+                typer.echo(f"{w(name)}: /{getattr(r, name).pattern}/")
+        typer.echo(f"{w('references')}:\n" + "\n".join(f"  - {x}" for x in r.references))
+        typer.echo(f"{w('examples that match')}:\n" + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_match))
+        typer.echo(f"{w('examples that must not match')}:\n"
+                   + "\n".join(f"  - {json.dumps(e)}" for e in r.examples_no_match))
         steps = cat.text("remediation", lang.value)
         typer.echo(WHAT_TO_DO[lang.value] + "\n" + "\n".join(f"  {i}. {s}" for i, s in enumerate(steps, 1)))
 

@@ -1,7 +1,8 @@
 """From the failure table to the numbers a report shows: totals, categories, recurring problems.
 
-A recurring problem is one (category, signature) pair: the same root cause with the same reply
-text once addresses, IPs and ids are masked. Problems are ranked by impact (see problems()).
+A recurring problem is one (section, cause, reply key): the same root cause with the same reply
+(addresses, IPs and ids masked; one provider reply whichever program quoted it) in one section;
+an expired message belongs to the problem of its last deferral. Ranked by outcomes.rank().
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 
 from logscan.engine import Category
+from logscan.reports import outcomes, remedies
+from logscan.reports.causes import is_brute_force
 
 
 @dataclass
@@ -24,6 +27,7 @@ class Summary:
     problems: list[dict[str, Any]]  # every recurring problem, ranked by impact
     breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown_examples: list[dict[str, Any]] = field(default_factory=list)
+    coverage: dict[str, Any] | None = None  # how much of its period the logs cover (build.coverage)
 
 
 # Breakdown tables: name -> the column (derived below where needed) they group by.
@@ -64,11 +68,17 @@ def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
 DELIVERY_SOURCES = ("postfix", "exim", "sendmail")
 
 
+def families(categories: dict[str, Category]) -> dict[str, str]:
+    return {cid: c.family for cid, c in categories.items()}
+
+
 def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category], lang: str = "en",
               deliveries: pd.DataFrame | None = None) -> Summary:
     """`deliveries` (columns recipient_domain, relay_host, delivered), when the logs count them,
     adds failure rates: failed attempts / (failed attempts + deliveries), for Postfix and Exim."""
     df = failures if isinstance(failures, pd.DataFrame) and "target" in failures else as_frame(failures)
+    if "section" not in df:
+        outcomes.add_columns(df, families(categories), None)
     n = len(df)
 
     def title(cid: str) -> str:
@@ -85,6 +95,9 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
         "unknown": int((df["category"] == "unknown").sum()),
         "outbound": int((df["direction"] == "outbound").sum()),
         "inbound": int((df["direction"] == "inbound").sum()),
+        # Every failure is in exactly one section: these add up to "failures".
+        "sections": {sec: int((df["section"] == sec).sum()) for sec in outcomes.SECTIONS},
+        "messages": outcomes.message_view(df),
     }
     if deliveries is not None:
         server = int(df["source"].astype(str).isin(DELIVERY_SOURCES).sum())
@@ -115,66 +128,74 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
 
 
 def problems(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en") -> list[dict[str, Any]]:
-    """Recurring problems ranked by impact: distinct targets hit (recipients; for failures without
-    one, the client or the failure itself, so a message retried 30 times counts once), then
-    failures."""
-    grouped = df.groupby(["category", "signature"], sort=False, dropna=False)
+    """Recurring problems, ranked by outcomes.rank(): mail lost, then delayed, then the rest. A
+    problem is one (section, category, reply key): the same cause and the same reply in one
+    direction, whichever program logged it."""
+    ranked = outcomes.rank(df)
+    grouped = df.groupby(outcomes.PROBLEM, sort=False, dropna=False)
     agg = grouped.agg(
-        failures=("signature", "size"),
-        impact=("target", "nunique"),
         recipients=("recipient", "nunique"),
         domains=("recipient_domain", "nunique"),
         clients=("client_ip", "nunique"),
         first=("time", "min"),
-        last=("time", "max"),
         days=("day", "nunique"),
         rule_id=("rule_id", "first"),
-    ).reset_index().sort_values(["impact", "failures", "last"], ascending=False)
+    )
     events = _counts_per_problem(df, "event")
     domains = _counts_per_problem(df, "recipient_domain", 5)
     deferrals = _counts_per_problem(df, "last_deferral_category", 1)
+    signatures = _counts_per_problem(df, "signature", 1)
+    software = _counts_per_problem(df, "source")
     samples = _samples_per_problem(df)
     out = []
-    for r in agg.itertuples(index=False):
-        k = (r.category, r.signature)
-        cat = categories.get(r.category)
-        # An expired message: its last deferral is what to fix, so that cause's steps come first.
+    for r in ranked.itertuples(index=False):
+        k = (r.section, r.cause, r.problem_key)
+        a = agg.loc[k]
+        cat = categories.get(r.cause)
+        # Expired messages are part of the problem that kept them deferred (its cause and reply).
         cause_id = next(iter(deferrals.get(k, {})), "")
         cause = categories.get(cause_id)
-        remediation = (list(cause.text("remediation", lang)) if cause else []) + \
-            (list(cat.text("remediation", lang)) if cat else [])
+        sources = software.get(k, {})
         out.append({
-            "category": r.category,
+            "section": r.section,
+            "category": r.cause,
             "family": cat.family if cat else "other",
-            "title": cat.text("title", lang) if cat else r.category,
-            "signature": r.signature if isinstance(r.signature, str) else "",
+            "title": cat.text("title", lang) if cat else r.cause,
+            "key": r.problem_key,
+            "signature": next(iter(signatures.get(k, {})), ""),
             "failures": int(r.failures),
-            "impact": int(r.impact),
-            "recipients": int(r.recipients),
-            "domains": int(r.domains),
-            "clients": int(r.clients),
+            "lost": int(r.lost),
+            "delayed": int(r.delayed),
+            "other": int(r.other),
+            "impact": int(r.lost + r.delayed + r.other),
+            "recipients": int(a.recipients),
+            "domains": int(a.domains),
+            "clients": int(a.clients),
             "top_domains": domains.get(k, {}),
             "events": events.get(k, {}),
-            "first": r.first,
+            "sources": sources,
+            "first": a["first"],
             "last": r.last,
-            "days_active": int(r.days),
-            "rule_id": r.rule_id if isinstance(r.rule_id, str) else "",
+            "days_active": int(a.days),
+            "rule_id": a.rule_id if isinstance(a.rule_id, str) else "",
             "samples": samples.get(k, []),
             "last_deferral": cause_id,
             "last_deferral_title": cause.text("title", lang) if cause else "",
-            "remediation": remediation,
+            "brute_force": r.section == "inbound" and (cat.family if cat else "") == "auth"
+            and is_brute_force(int(r.failures), int(a.clients)),
+            "remediation": remedies.steps(cat, r.section, sources, lang),
         })
     return out
 
 
 def _counts_per_problem(df: pd.DataFrame, column: str, top: int | None = None) -> dict[tuple, dict[str, int]]:
-    """(category, signature) -> {value: count}, largest first: one groupby for all problems (a loop
+    """(section, category, key) -> {value: count}, largest first: one groupby for all problems (a loop
     over problems would cost per problem, and real logs can hold thousands)."""
-    counts = df.groupby(["category", "signature", column], sort=False, dropna=True).size()
+    counts = df.groupby([*outcomes.PROBLEM, column], sort=False, dropna=True, observed=True).size()
     counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
     out: dict[tuple, dict[str, int]] = {}
-    for (cat, sig, value), n in counts.items():
-        bucket = out.setdefault((cat, sig), {})
+    for (sec, cat, key, value), n in counts.items():
+        bucket = out.setdefault((sec, cat, key), {})
         if top is None or len(bucket) < top:
             bucket[value] = int(n)
     return out
@@ -182,13 +203,13 @@ def _counts_per_problem(df: pd.DataFrame, column: str, top: int | None = None) -
 
 def _samples_per_problem(df: pd.DataFrame) -> dict[tuple, list[dict[str, str]]]:
     """Up to SAMPLE_LINES evidence lines per problem: its first, middle and last failure."""
-    ordered = df[["category", "signature", "time", "where", "line"]].sort_values("time", kind="stable")
-    g = ordered.groupby(["category", "signature"], sort=False, dropna=False)
+    ordered = df[[*outcomes.PROBLEM, "time", "where", "line"]].sort_values("time", kind="stable")
+    g = ordered.groupby(outcomes.PROBLEM, sort=False, dropna=False)
     nth, size = g.cumcount(), g["time"].transform("size")
     picked = ordered[(nth == 0) | (nth == size // 2) | (nth == size - 1)]
     out: dict[tuple, list[dict[str, str]]] = {}
     for r in picked.itertuples(index=False):
-        out.setdefault((r.category, r.signature), []).append({"where": r.where, "line": r.line})
+        out.setdefault((r.section, r.cause, r.problem_key), []).append({"where": r.where, "line": r.line})
     return out
 
 

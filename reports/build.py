@@ -24,16 +24,17 @@ from logscan import schema
 from logscan.engine import Category
 from logscan.errors import OutputError, UsageError
 from logscan.output import write_table
-from logscan.reports import html
-from logscan.reports.aggregate import DELIVERY_SOURCES, Summary, as_frame, summarize
-from logscan.reports.causes import leading_causes
+from logscan.reports import html, outcomes, remedies
+from logscan.reports.aggregate import DELIVERY_SOURCES, Summary, as_frame, families, summarize
+from logscan.reports.causes import inbound_defence, leading_causes
 from logscan.reports.chart import category_chart
 from logscan.reports.compare import deltas, new_and_stopped
 from logscan.reports.i18n import LANGS, Messages
 from logscan.reports.periods import KINDS, Period, bucket, in_window, periods_between
 from logscan.reports.redact import Redactor
 
-DETAILED_PROBLEMS = 20  # in the page; the exports hold every problem
+DETAILED_PROBLEMS = 5  # per section, in full in the page; LISTED_PROBLEMS more in a short table
+LISTED_PROBLEMS = 15  # the exports hold every problem
 
 
 @dataclass
@@ -91,11 +92,15 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
     df = as_frame(raw)
     msg = Messages(opts.lang)
     first, last = _coverage(df, files, opts)
+    # Sections and message outcomes over the whole window at once: a message deferred one day and
+    # bounced the next is one message, counted in the period of its final failure.
+    outcomes.add_columns(df, families(categories), last)
     ctx = {"files": files, "skipped": skipped, "opts": opts, "msg": msg, "categories": categories,
            "deliveries": deliveries}
     if opts.period is None:
         now = datetime.now(timezone.utc)
         period = Period("all", first or now, (last or now) + timedelta(microseconds=1))  # end exclusive
+        ctx["covered"] = []
         _write_period(raw, df, df.index, period, None, ctx, out, nav={})
         return out / "index.html"
 
@@ -103,18 +108,19 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
     starts = bucket(df["time"], opts.period)
     positions = starts.groupby(starts).indices  # period start -> row positions (df has a RangeIndex)
     rows, previous = [], None
+    ctx["covered"] = spans(files, opts)
     for i, p in enumerate(periods):
         index = pd.Index(positions.get(pd.Timestamp(p.start), []), dtype="int64")
         nav = {"prev": periods[i - 1].label if i else None,
                "next": periods[i + 1].label if i + 1 < len(periods) else None}
-        summary, new, stopped = _write_period(raw, df, index, p, previous, ctx, out / p.label, nav)
-        rows.append({"period": p, "totals": summary.totals,
-                     "deltas": deltas(summary.totals, previous.totals if previous else None),
+        summary, new, stopped, d, cov = _write_period(raw, df, index, p, previous, ctx, out / p.label, nav)
+        rows.append({"period": p, "totals": summary.totals, "deltas": d, "coverage": cov,
                      "top": summary.problems[0] if summary.problems else None, "new": len(new),
                      "stopped": len(stopped)})
         previous = summary
+        previous.coverage = cov
     chart = category_chart(df["time"], df["category"], periods[0].start, periods[-1].end,
-                           unit=opts.period, other_label=msg("other")) if periods else None
+                           unit=opts.period, other_label=msg("other"), families=families(categories)) if periods else None
     page = html.render_index(rows, chart, ctx, first, last, untimed)
     html.write_report(page, out)
     return out / "index.html"
@@ -131,18 +137,95 @@ def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: 
                               if period.kind != "all" else days.notna()]
     summary = summarize(part, categories, opts.lang, delivered)
     new, stopped = new_and_stopped(summary.problems, previous.problems if previous else None)
-    chart = category_chart(part["time"], part["category"], period.start, period.end,
-                           unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
-                           other_label=msg("other"))
+    cov = coverage(period, ctx["covered"])
+    # The chart spans the time the logs cover in this period, not the whole calendar period.
+    shown = (cov["start"] or period.start, cov["end"] or period.end) if cov["partial"] else (period.start, period.end)
+    if period.kind == "all" and not part.empty:
+        shown = (part["time"].min(), part["time"].max())
+    end = max(shown[1], part["time"].max()) + timedelta(microseconds=1) if not part.empty else shown[1]  # [start, end)
+    chart = category_chart(part["time"], part["category"], shown[0], end, unit={"day": "hour", "week": "day", "month": "day"}.get(period.kind),
+                           other_label=msg("other"), families=families(categories))
+    before = getattr(previous, "coverage", None) if previous is not None else None
+    per_hour = cov["partial"] or bool(before and before["partial"])
+    compared = previous is not None and not (per_hour and not (cov["hours"] and before and before["hours"]))
+    d = deltas(summary.totals, previous.totals if compared else None,
+               *((cov["hours"], before["hours"]) if per_hour and compared else (None, None)))
+    cov["compare_per_hour"] = per_hour
+    sent = part["section"].isin(("outbound", "submission"))
     page = html.render_report(
-        summary=summary, period=period, deltas=deltas(summary.totals, previous.totals if previous else None),
-        has_previous=previous is not None, new=new, stopped=stopped, causes=leading_causes(part, categories, opts.lang),
-        chart=chart, nav=nav, detailed=DETAILED_PROBLEMS, ctx=ctx,
+        summary=summary, period=period, deltas=d, coverage=cov, fix_first=fix_first(summary.problems),
+        has_previous=compared, new=new, stopped=stopped,
+        causes=leading_causes(part[sent], categories, opts.lang),
+        defence=inbound_defence(part[part["section"] == "inbound"], categories, opts.lang),
+        chart=chart, nav=nav, detailed=DETAILED_PROBLEMS, listed=LISTED_PROBLEMS, ctx=ctx,
     )
     html.write_report(page, folder)
     write_table(_table(raw.loc[index]), folder / "failures.parquet", force=True)
     export_problems(summary.problems, folder)
-    return summary, new, stopped
+    return summary, new, stopped, d, cov
+
+
+PARTIAL_SLACK = timedelta(minutes=30)  # a log that starts or ends this close to a boundary covers it
+
+
+def spans(files: list[dict], opts: ReportOptions) -> list[tuple[datetime, datetime]]:
+    """The stretches of time the logs cover, merged: each file from its first to its last failure
+    (FileStats.first_time/last_time: the parsers record the times of failures only), and each UTC
+    day outside that stretch it delivered on (delivery counts are per day), clipped to
+    --since/--until."""
+    raw = [(f["first_time"], f["last_time"]) for f in files
+           if f.get("first_time") is not None and f.get("last_time") is not None]
+    # A day with deliveries counts whole only where no file's failures tell more about it (a log
+    # without failures, a quiet day inside a longer file): the parsers record no other line times.
+    timed = set()
+    for a, b in raw:
+        timed |= {d.date() for d in pd.date_range(a.date(), b.date(), freq="D")}
+    for f in files:
+        for day in {d for (d, _, _) in f.get("deliveries", {})}:
+            start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+            first, last = f.get("first_time"), f.get("last_time")
+            inside = first is not None and last is not None and first.date() < start.date() < last.date()
+            if inside or start.date() not in timed:
+                raw.append((start, start + timedelta(days=1)))
+    lo = opts.since or datetime.min.replace(tzinfo=timezone.utc)
+    hi = opts.until or datetime.max.replace(tzinfo=timezone.utc)
+    merged: list[list[datetime]] = []
+    for a, b in sorted((max(a, lo), min(b, hi)) for a, b in raw):
+        if a > b:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]
+
+
+def coverage(period: Period, covered: list[tuple[datetime, datetime]]) -> dict[str, Any]:
+    """How much of a period the logs cover: `partial` when less than all of it (by more than
+    PARTIAL_SLACK), with the hours covered (0: no log reaches into it) and the covered stretch."""
+    total = (period.end - period.start).total_seconds() / 3600
+    whole = {"partial": False, "hours": total, "total_hours": total, "start": period.start, "end": period.end}
+    if period.kind == "all" or not covered:
+        return whole
+    parts = [(max(a, period.start), min(b, period.end)) for a, b in covered if b >= period.start and a < period.end]
+    # From the first to the last moment covered: the gaps between one file's failures and the
+    # next file's are not gaps in the log.
+    seconds = (parts[-1][1] - parts[0][0]).total_seconds() if parts else 0.0
+    if (period.end - period.start).total_seconds() - seconds <= PARTIAL_SLACK.total_seconds():
+        return whole
+    return {"partial": True, "hours": seconds / 3600, "total_hours": total,
+            "start": parts[0][0] if parts else None, "end": parts[-1][1] if parts else None}
+
+
+def fix_first(problems: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The leading outbound problem (mail lost or delayed), else the leading submission one; with
+    the first step of its remediation."""
+    for section in ("outbound", "submission"):
+        ranked = [p for p in problems if p["section"] == section]
+        hurt = [p for p in ranked if p["lost"] or p["delayed"]]
+        if hurt:
+            return {**hurt[0], "step": remedies.first_step(hurt[0]["remediation"])}
+    return None
 
 
 def _table(raw: pd.DataFrame) -> pa.Table:
@@ -150,24 +233,31 @@ def _table(raw: pd.DataFrame) -> pa.Table:
                                 preserve_index=False)
 
 
-PROBLEM_FIELDS = ("rank", "status", "category", "title", "last_deferral", "rule_id", "signature", "failures", "impact",
-                  "recipients", "domains", "clients", "first", "last", "days_active", "samples", "remediation")
+PROBLEM_FIELDS = ("rank", "section", "status", "category", "title", "last_deferral", "rule_id", "key", "signature",
+                  "lost", "delayed", "other", "failures", "recipients", "domains", "clients", "sources", "first", "last",
+                  "days_active", "samples", "remediation")
 
 
 def export_problems(problems: list[dict[str, Any]], folder: Path) -> None:
-    """The recurring-problem table, every problem, as problems.csv and problems.json."""
+    """The recurring-problem table, every problem, as problems.csv and problems.json; `rank` is the
+    problem's place in its section (outbound, submission, inbound, local)."""
     records = []
-    for rank, p in enumerate(problems, 1):
+    place: dict[str, int] = {}
+    for p in problems:
+        place[p["section"]] = place.get(p["section"], 0) + 1
         r = {k: p.get(k, "") for k in PROBLEM_FIELDS if k != "rank"}
-        r = {"rank": rank, **r, "first": p["first"].isoformat(), "last": p["last"].isoformat(),
-             "samples": [f"{s['where']}: {s['line']}" for s in p["samples"]]}
+        r = {"rank": place[p["section"]], **r, "first": p["first"].isoformat(), "last": p["last"].isoformat(),
+             "samples": [f"{s['where']}: {s['line']}" for s in p["samples"]],
+             "remediation": [(f"{g['software']}: " if g["software"] else "") + step
+                             for g in p["remediation"] for step in g["steps"]]}
         records.append(r)
     _atomic(folder / "problems.json", json.dumps(records, ensure_ascii=False, indent=1) + "\n")
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=PROBLEM_FIELDS)
     w.writeheader()
     for r in records:
-        w.writerow({**r, "samples": "\n".join(r["samples"]), "remediation": "\n".join(r["remediation"])})
+        w.writerow({**r, "samples": "\n".join(r["samples"]), "remediation": "\n".join(r["remediation"]),
+                    "sources": " ".join(f"{k}={v}" for k, v in r["sources"].items())})
     _atomic(folder / "problems.csv", buf.getvalue())
 
 

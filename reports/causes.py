@@ -15,6 +15,7 @@ import pandas as pd
 import regex
 
 from logscan.engine import Category
+from logscan.reports.i18n import CLIENT_LABELS
 
 LEADING = ("config", "auth", "network", "reputation")  # category families, in this order
 ROWS = 15
@@ -74,12 +75,15 @@ def _account(df: pd.DataFrame) -> pd.Series:
 SERVERS = ("postfix", "exim", "sendmail")
 
 
-def _client(df: pd.DataFrame) -> pd.Series:
+def _client(df: pd.DataFrame, lang: str = "en") -> pd.Series:
     """Who was sending: the client a server log names; else, for a server's own deliveries, the
     server and its host; for an application's log (msmtp, smtplib, ...), that log file."""
+    on, in_file = CLIENT_LABELS.get(lang, CLIENT_LABELS["en"])
     source = df["source"].astype(str)
-    ours = source + " on " + df["host"].astype(object).fillna("?").astype(str)
-    app = source + " (" + df["source_file"].astype(str) + ")"
+    host = df["host"].astype(object).fillna("?").astype(str)
+    ours = pd.Series([on.format(source=s, host=h) for s, h in zip(source, host, strict=True)], index=df.index)
+    app = pd.Series([in_file.format(source=s, file=f) for s, f in zip(source, df["source_file"].astype(str), strict=True)],
+                    index=df.index)
     return df["client"].astype(object).fillna(ours.where(source.isin(SERVERS), app))
 
 
@@ -112,7 +116,7 @@ def leading_causes(df: pd.DataFrame, categories: dict[str, Category], lang: str 
             "categories": [{"category": c, "title": categories[c].text("title", lang) if c in categories else c,
                             "failures": int(n)} for c, n in counts.items()],
         }
-        part["client_label"] = _client(part)
+        part["client_label"] = _client(part, lang)
         part["relay_label"] = part["relay"].astype(object).fillna("")
         if fam == "config":
             section["clients"] = _grouped(part, ["category", "client_label", "relay_label", "smtp_stage"])
@@ -126,6 +130,58 @@ def leading_causes(df: pd.DataFrame, categories: dict[str, Category], lang: str 
             section["filters"] = _grouped(part[part["category"] != "blocklisted"], ["category", "relay_label"])
         sections.append(section)
     return sections
+
+
+BRUTE_FORCE_IPS = 3  # distinct client IPs failing to log in: more than a user with an old password
+BRUTE_FORCE_FAILURES = 10  # or this many failed logins
+
+
+def is_brute_force(failures: int, clients: int) -> bool:
+    return clients >= BRUTE_FORCE_IPS or failures >= BRUTE_FORCE_FAILURES
+
+
+def inbound_defence(df: pd.DataFrame, categories: dict[str, Category], lang: str = "en") -> dict[str, Any] | None:
+    """Refusals of our own server, read as defence: password guessing (the attacking IPs and the
+    accounts tried), our block list checks (which lists refused how many clients) and the other
+    refusals by cause. None when nothing was refused."""
+    if df.empty:
+        return None
+    family = df["category"].map(lambda c: categories[c].family if c in categories else "other")
+    auth = df[family == "auth"].copy()
+    out: dict[str, Any] = {"failures": len(df), "clients": _nunique(df["client_ip"])}
+    if not auth.empty:
+        auth["account"] = _account(auth)
+        ips = auth.groupby(auth["client_ip"].astype(object).fillna(""), sort=False).agg(
+            failures=("time", "size"), accounts=("account", lambda a: a[a != ""].nunique()),
+            host=("client_host", "first"), first=("time", "min"), last=("time", "max"), example=("where", "last"))
+        ips = ips.reset_index().sort_values(["failures", "client_ip"], ascending=[False, True], kind="stable")
+        accounts = auth[auth["account"] != ""].groupby("account", sort=False).agg(
+            failures=("time", "size"), ips=("client_ip", "nunique"), last=("time", "max"))
+        accounts = accounts.reset_index().sort_values(["failures", "account"], ascending=[False, True], kind="stable")
+        n_ips = _nunique(auth["client_ip"])
+        out["logins"] = {
+            "failures": len(auth), "ips": n_ips, "accounts": int(accounts["account"].nunique()),
+            "unnamed": int((auth["account"] == "").sum()), "brute_force": is_brute_force(len(auth), n_ips),
+            "by_ip": [{k: ("" if pd.isna(v) else v) for k, v in r.items()} for r in ips.head(ROWS).to_dict("records")],
+            "by_account": accounts.head(ROWS).to_dict("records"),
+        }
+    listed = df[df["category"] == "blocklisted"]
+    if not listed.empty:
+        names = {d: blocklist_of(d)[0] or "" for d in listed["diagnostic"].dropna().unique()}
+        lists = listed.assign(list_name=listed["diagnostic"].map(names).fillna(""))
+        g = lists.groupby("list_name", sort=False).agg(failures=("time", "size"), clients=("client_ip", "nunique"),
+                                                       last=("time", "max"), example=("where", "last"))
+        out["blocklists"] = g.reset_index().sort_values("failures", ascending=False, kind="stable").head(ROWS).to_dict("records")
+    rest = df[(family != "auth") & (df["category"] != "blocklisted")]
+    if not rest.empty:
+        g = rest.groupby("category", sort=False).agg(failures=("time", "size"), clients=("client_ip", "nunique"),
+                                                     last=("time", "max"), example=("where", "last"))
+        out["refusals"] = g.reset_index().sort_values("failures", ascending=False, kind="stable").head(ROWS).to_dict("records")
+    return out
+
+
+def _nunique(s: pd.Series) -> int:
+    return int(s.dropna().nunique())
 
 
 def blocklists(df: pd.DataFrame) -> list[dict[str, Any]]:

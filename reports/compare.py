@@ -7,21 +7,29 @@ from typing import Any
 HEADLINE = ("failures", "recipients", "senders", "recipient_domains")
 
 
-def deltas(current: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+def deltas(current: dict[str, Any], previous: dict[str, Any] | None, hours: float | None = None,
+           hours_before: float | None = None) -> dict[str, dict[str, Any]]:
     """Per headline number: the value, the previous one and the change (None when the logs do not
-    reach back into the previous period: unknown is not zero)."""
+    reach back into the previous period: unknown is not zero). With `hours` and `hours_before`
+    (the hours the logs cover of each, given when either period is partial), the change compares
+    counts per hour covered (`per_hour`), never a partial count with a full one."""
     out = {}
+    per_hour = bool(hours and hours_before)
     for key in HEADLINE:
         now = current[key]
         before = previous[key] if previous is not None else None
-        change = None if before is None else now - before
-        pct = None if not before else 100.0 * change / before
-        out[key] = {"value": now, "previous": before, "change": change, "pct": pct}
+        if per_hour and before is not None:
+            change = now / hours - before / hours_before
+            pct = None if not before else 100.0 * change / (before / hours_before)
+        else:
+            change = None if before is None else now - before
+            pct = None if not before else 100.0 * change / before
+        out[key] = {"value": now, "previous": before, "change": change, "pct": pct, "per_hour": per_hour}
     return out
 
 
-def problem_key(p: dict[str, Any]) -> tuple[str, str]:
-    return (p["category"], p["signature"])
+def problem_key(p: dict[str, Any]) -> tuple[str, str, str]:
+    return (p["section"], p["category"], p["key"])
 
 
 def new_and_stopped(current: list[dict[str, Any]], previous: list[dict[str, Any]] | None):

@@ -7,6 +7,7 @@ no scripts and loads nothing, so it renders offline and in mail clients.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,9 +17,15 @@ from markupsafe import Markup, escape
 
 from logscan import __version__
 from logscan.errors import OutputError
+from logscan.reports.chart import FAMILY_KEY, FAMILY_NAMES
+from logscan.reports.chart import LABEL as CHART_LABEL
+from logscan.reports.i18n import STAGES_ZH, reason
 
 
-def _env(msg) -> jinja2.Environment:
+@functools.cache
+def _compiled(lang: str) -> jinja2.Environment:
+    """One environment per language, so that each template is compiled once per run, not once per
+    period (a daily report over a month renders 30 pages)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("logscan.reports", "templates"),
         autoescape=True,  # every template, whatever its extension
@@ -30,7 +37,16 @@ def _env(msg) -> jinja2.Environment:
     env.filters["pct"] = lambda x: f"{100 * x:.1f}%"
     env.filters["codespans"] = codespans
     env.filters["clip"] = clip
-    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc))
+    env.filters["seps"] = seps
+    env.filters["reason"] = lambda text: reason(text, lang)
+    env.filters["stage"] = lambda text: (STAGES_ZH.get(text, text) if lang == "zh" else text) if text else ""
+    return env
+
+
+def _env(msg) -> jinja2.Environment:
+    env = _compiled(msg.lang)
+    env.globals.update(_=msg, version=__version__, generated=datetime.now(timezone.utc), LABEL=CHART_LABEL,
+                       FAMILY_KEY=FAMILY_KEY, FAMILY_NAMES=FAMILY_NAMES)
     return env
 
 
@@ -45,6 +61,16 @@ CLIP_CHARS = 1000  # a log line can be 64 KiB; the page shows this much of one (
 def clip(text: str | None) -> str:
     text = text or ""
     return text if len(text) <= CLIP_CHARS else f"{text[:CLIP_CHARS]} [... {len(text) - CLIP_CHARS} more]"
+
+
+_SEPARATOR = re.compile(r"([./@:_=,\]\[)(>-])(?=[^\s<])")
+
+
+def seps(text) -> Markup:
+    """Long tokens (addresses, host names, paths, signatures) may wrap after a separator, not in
+    the middle of a word: the text is escaped, then <wbr> follows each separator. (`&` and `;` are
+    not separators here: they belong to the escaped entities.)"""
+    return Markup(_SEPARATOR.sub(r"\1<wbr>", str(escape("" if text is None else text))))
 
 
 def codespans(text: str) -> Markup:

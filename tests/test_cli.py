@@ -110,11 +110,11 @@ def test_log_text_is_inert_in_the_report(tmp_path):
     log.write_text("\n".join(lines) + "\n")
     r = run("report", log.parent, "--out", tmp_path / "rep")
     assert r.exit_code == 0, r.output
-    html = (tmp_path / "rep" / "index.html").read_text()
+    html = (tmp_path / "rep" / "index.html").read_text().replace("<wbr>", "")  # wrap points (html.seps)
     for p in PAYLOADS:
         assert p not in html
     assert "<script" not in html and "<img" not in html
-    assert html.count("<svg") == html.count('<svg xmlns:xlink="http://www.w3.org/1999/xlink" role="img" class="chart"')
+    assert html.count("<svg") == html.count('<svg xmlns:xlink="http://www.w3.org/1999/xlink" role="img" class="chart ')
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

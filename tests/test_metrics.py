@@ -51,7 +51,13 @@ def test_metrics_add_up_and_carry_the_thresholds(tmp_path):
     assert m["logscan_run_lines"][0][1] > 0
     assert "# TYPE logscan_failures_24h gauge" in text  # (empty: the samples are older than 24 hours)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    # the next run has nothing new: the gauges say so
+    # the next run: only what it stored is new (a client log's last record, held open at the end of
+    # the first run, is stored now)
+    before = stored.num_rows
+    assert runner.invoke(app, ["scan", str(REPO / "sample_logs"), "--store", str(store), "--metrics", str(prom),
+                               "--quiet"]).exit_code == 0
+    m = parse(prom.read_text())
+    assert sum(v for _, v in m.get("logscan_run_new_failures", [])) == read_failures(store).table.num_rows - before
     assert runner.invoke(app, ["scan", str(REPO / "sample_logs"), "--store", str(store), "--metrics", str(prom),
                                "--quiet"]).exit_code == 0
     m = parse(prom.read_text())

@@ -95,9 +95,12 @@ def test_previous_period_deltas(daily):
     second = (out / "2026-11-03" / "index.html").read_text()
     change = n["2026-11-03"] - n["2026-11-02"]
     pct = round(100 * change / n["2026-11-02"])
-    assert f"<b>{n['2026-11-03']}</b>failures <span class=\"{'up' if change > 0 else 'down'}\">{change:+d} ({pct:+d}%)</span>" in second
+    assert f"<b>{n['2026-11-03']}</b>failed attempts <span class=\"{'up' if change > 0 else 'down'}\">{change:+d} ({pct:+d}%)</span>" in second
+    # The files end at 23:00 on 11-04: a partial day, compared per hour covered, never as a count.
     third = (out / "2026-11-04" / "index.html").read_text()
-    assert f"<b>0</b>failures <span class=\"down\">{-n['2026-11-03']:+d} (-100%)</span>" in third
+    assert "Partial period" in third and "the logs cover 23.0 of its 24 hours" in third
+    assert '<b>0</b>failed attempts <span class="down">-100% per hour</span>' in third
+    assert "Partial period" not in second
 
 
 def test_new_and_stopped_problems(daily):
@@ -129,13 +132,16 @@ def test_since_until_choose_the_window(tmp_path):
 def test_problems_are_ranked_by_impact_with_samples(daily):
     out, _ = daily
     problems = json.loads((out / "2026-11-02" / "problems.json").read_text())
-    keys = [(p["impact"], p["failures"]) for p in problems]
-    assert keys == sorted(keys, reverse=True)
+    for section in {p["section"] for p in problems}:
+        ranked = [p for p in problems if p["section"] == section]
+        keys = [(p["lost"], p["delayed"], p["other"], p["failures"]) for p in ranked]
+        assert keys == sorted(keys, reverse=True) and [p["rank"] for p in ranked] == list(range(1, len(ranked) + 1))
     top = problems[0]
-    assert top["days_active"] == 1 and top["rule_id"] and top["remediation"]
+    assert top["days_active"] == 1 and top["rule_id"] and all(isinstance(s, str) for s in top["remediation"])
+    assert top["remediation"]
     assert all(":" in s and s.split(": ", 1)[0].rsplit(":", 1)[1].isdigit() for s in top["samples"])
     csv_head = (out / "2026-11-02" / "problems.csv").read_text().splitlines()[0]
-    assert csv_head.startswith("rank,status,category,title,last_deferral,rule_id,signature,failures,impact")
+    assert csv_head.startswith("rank,section,status,category,title,last_deferral,rule_id,key,signature,lost,delayed")
 
 
 def test_failures_without_time_are_counted_not_dropped(tmp_path):
@@ -196,7 +202,7 @@ def postfix_scan_deliveries():
     return total
 
 
-def test_expired_problems_lead_with_the_cause_of_their_last_deferral():
+def test_expired_messages_belong_to_the_problem_of_their_last_deferral():
     from logscan.reports.aggregate import summarize
 
     categories = load_categories()
@@ -205,10 +211,13 @@ def test_expired_problems_lead_with_the_cause_of_their_last_deferral():
     assert caused, "the Postfix samples have messages that expired after deferrals"
     for p in caused:
         cause = categories[p["last_deferral"]]
-        assert p["category"] == "expired" and p["last_deferral_title"] == cause.title
-        assert p["remediation"][: len(cause.remediation)] == list(cause.remediation)
+        # The problem is the cause itself, with the cause's steps, and its expired messages are lost.
+        assert p["category"] == p["last_deferral"] and p["title"] == cause.title and p["lost"] > 0
+        from logscan.reports.remedies import steps
+
+        assert p["remediation"] == steps(cause, p["section"], p["sources"]) and "expired" in p["events"]
     expired = next(c for c in s.by_category if c["category"] == "expired")
-    assert sum(n for _, _, n in expired["last_deferrals"]) == sum(p["failures"] for p in caused)
+    assert sum(n for _, _, n in expired["last_deferrals"]) == sum(p["events"]["expired"] for p in caused)
 
 
 def test_a_day_that_only_delivered_gets_its_report(tmp_path):

@@ -51,7 +51,7 @@ def test_quoted_local_part_in_exim_corpus_line():
 
 
 def _all_output(folder) -> str:
-    texts = [p.read_text() for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json")]
+    texts = [p.read_text().replace("<wbr>", "") for p in folder.rglob("*") if p.suffix in (".html", ".csv", ".json")]
     for p in folder.rglob("failures.parquet"):
         texts.append(json.dumps(pq.read_table(p).to_pylist(), default=str))
     return "\n".join(texts)
@@ -88,5 +88,5 @@ def test_redacted_reports_leak_no_local_part(tmp_path, ips):
     day2 = pq.read_table(tmp_path / "2026-11-03" / "failures.parquet").to_pandas()
     senders1 = set(pq.read_table(tmp_path / "2026-11-02" / "failures.parquet").column("sender").to_pylist())
     assert senders1 & set(day2["sender"]), "a sender of both days keeps one pseudonym"
-    assert any(s in (tmp_path / "2026-11-02" / "index.html").read_text() for s in senders1 if s)
+    assert any(s in (tmp_path / "2026-11-02" / "index.html").read_text().replace("<wbr>", "") for s in senders1 if s)
     assert day1

@@ -326,7 +326,7 @@ def test_report_from_store_reads_no_logs(tmp_path):
     n = read_failures(store).table.num_rows
     assert f"{n} failures from" in r.stdout
     assert pq.read_table(out / "failures.parquet").num_rows == n
-    html = (out / "index.html").read_text()
+    html = (out / "index.html").read_text().replace("<wbr>", "")  # the report's wrap points (html.seps)
     assert "mail.log.2.gz" in html  # the per-file totals come from the store
     r = runner.invoke(app, ["report", "--out", str(out), "--force"])
     assert r.exit_code == 2 and "--store" in r.output
