@@ -1,6 +1,7 @@
 """Pattern alternatives no real line here shows (tools/agreement/rule_backing.py): the count may
 only go down. A new alternative needs a real line in sample_logs or the corpora, or the ceiling
-raised on purpose with the reference that backs it named in its rule."""
+raised on purpose with the reference that backs it named in its rule. An alternative that a row of
+a source table (logscan/knowledge/tables) matches is backed by that cited text."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
-CEILING = 99  # measured 2026-11-28: 475 alternatives, 376 seen (sample_logs, the corpora, the rows logscan
+CEILING = 84  # 2026-12-04: 1469 alternatives, 385 seen in a real line, 1000 backed by a row of a source table
+# (logscan/knowledge/tables); measured 2026-11-28: 475 alternatives, 376 seen (sample_logs, the corpora, the rows logscan
 # extracts from them and the parsers' own real sample lines); ZOH002 "Relaying disallowed as" rests on
 # ZeptoMail's error-code page and replies quoted in public issues
 
@@ -30,6 +32,6 @@ def test_unseen_alternatives_do_not_grow():
     from logscan.engine import Engine
 
     tool = _tool()
-    total, missing = tool.unseen(Engine.load(), tool.real_text())
-    print(f"\n{total} alternatives, {len(missing)} not seen in a real line")
+    total, missing = tool.unseen(Engine.load(), tool.real_text(), tool.table_text())
+    print(f"\n{total} alternatives, {len(missing)} seen neither in a real line nor in a source table's rows")
     assert len(missing) <= CEILING, missing

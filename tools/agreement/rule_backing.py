@@ -10,7 +10,10 @@ or the `diagnostic` or `signature` of a failure row that logscan itself extracts
 (the text a rule really sees: one row per line, so an anchored "^...$" alternative can match it,
 and a reply that a log splits over several lines is whole).
 An alternative that is not seen must rest on what its rule cites (a provider's page, the program's
-source); the list is where to check that, one by one. The count may only go down
+source). Where that source is recorded as a table (logscan/knowledge/tables/*.toml: a program's
+failure texts read from its source, a provider's published codes), an alternative that a row's
+text matches is *tabled*: backed by a cited, counted text. The rest rest on their rule's
+references alone; the list is where to check those, one by one. Their count may only go down
 (tests/test_rule_backing.py).
 """
 
@@ -115,17 +118,37 @@ def extracted_texts() -> list[str]:
     return out
 
 
-def unseen(engine: Engine, text: str) -> tuple[int, list[tuple[str, str]]]:
-    """(alternatives in all, [(rule id, alternative) not seen in text])."""
+def table_text() -> str:
+    """The text of every row of the source tables (logscan/knowledge/tables/*.toml) and its
+    signature, one per line."""
+    import tomllib
+
+    from logscan.signature import signature_of
+
+    lines: list[str] = []
+    for p in sorted((REPO / "logscan" / "knowledge" / "tables").glob("*.toml")):
+        for row in tomllib.loads(p.read_text(encoding="utf-8")).get("row", []):
+            text = str(row.get("text", "")).replace("\n", " ")
+            lines += [text, signature_of(text)]
+    return "\n".join(lines)
+
+
+def unseen(engine: Engine, text: str, cited: str = "") -> tuple[int, list[tuple[str, str]]]:
+    """(alternatives in all, [(rule id, alternative) seen neither in text nor in cited]). A pattern
+    written in verbose mode ('(?x)' first: one alternative a line, comments) is split and searched
+    in that mode."""
     total, missing = 0, []
     for rule in engine.rules:
         if rule.diagnostic is None:
             continue
+        flags = regex.IGNORECASE | regex.MULTILINE | regex.V0
+        if rule.diagnostic.pattern.lstrip().startswith("(?x)"):
+            flags |= regex.VERBOSE
         for alt in top_alternatives(rule.diagnostic.pattern):
             total += 1
-            rx = regex.compile(alt, regex.IGNORECASE | regex.MULTILINE | regex.V0)
-            if not rx.search(text, timeout=10):
-                missing.append((rule.id, alt))
+            rx = regex.compile(alt, flags)
+            if not rx.search(text, timeout=10) and not (cited and rx.search(cited, timeout=10)):
+                missing.append((rule.id, alt.strip()))
     return total, missing
 
 
@@ -135,9 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not CORPORA.exists():
         print(f"Note: {CORPORA} not found; only sample_logs are read", file=sys.stderr)
-    total, missing = unseen(Engine.load(), real_text())
-    print(f"{total} pattern alternatives in the built-in rules; {total - len(missing)} seen in a real line here, "
-          f"{len(missing)} resting on their rule's references")
+    engine, text = Engine.load(), real_text()
+    total, not_seen = unseen(engine, text)
+    _, missing = unseen(engine, text, table_text())
+    print(f"{total} pattern alternatives in the built-in rules; {total - len(not_seen)} seen in a real line here, "
+          f"{len(not_seen) - len(missing)} backed by a row of a source table, {len(missing)} resting on their rule's "
+          "references")
     if args.list:
         for rule_id, alt in missing:
             print(f"  {rule_id:<8} {alt}")
