@@ -22,6 +22,8 @@ CASES = [
     ("gosmtp", "gosmtp/service.log", [
         "2026/12/04 19:05:54 mailer: could not send: smtp: A line must not contain CR or LF",
         'time=2026-12-04T19:05:58.015Z level=ERROR msg="could not send" err="421 \\"4.7.0 Try again later\\""',
+        # an older Go's unquoted reply (the error text as quoted in go-gomail/gomail#133)
+        "2019/03/11 10:00:00 mailer: could not send: 535 5.7.8 Username and Password not accepted. Learn more at",
     ]),
     ("symfony", "symfony/laravel.log", [
         '[2026-12-04 19:14:59] production.ERROR: Unable to write bytes on the wire. {"exception":"[object] '
