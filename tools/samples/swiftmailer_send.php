@@ -9,19 +9,10 @@
 // (The Symfony Mailer twin of this script is symfony_send.php.)
 require '/usr/share/php/Swift/swift_required.php';
 require '/usr/share/php/Egulias/EmailValidator/autoload.php'; // SwiftMailer's address validator
-require '/usr/share/php/Monolog/autoload.php';
+require __DIR__ . '/laravel_log.php';
 
-use Monolog\Formatter\LineFormatter;
-use Monolog\Handler\StreamHandler;
-use Monolog\Logger;
 
-const HOST = '127.0.0.1'; // never change: loopback only
-
-$handler = new StreamHandler('php://stdout');
-$formatter = new LineFormatter(null, 'Y-m-d H:i:s', true, true);
-$formatter->includeStacktraces();
-$handler->setFormatter($formatter);
-$log = new Logger('production', [$handler]);
+$log = laravel_logger();
 
 $scenarios = [
     // what, rcpt, port, encryption (null, 'tls' = STARTTLS, 'ssl' = implicit), user, password, timeout, size, from, host

@@ -7,22 +7,13 @@
 // Laravel's LogManager builds (LineFormatter(null, 'Y-m-d H:i:s', true, true) with
 // includeStacktraces(), channel = the environment's name). Run by make_symfony_samples.sh.
 require '/usr/share/php/Symfony/Component/Mailer/autoload.php';
-require '/usr/share/php/Monolog/autoload.php';
+require __DIR__ . '/laravel_log.php';
 
-use Monolog\Formatter\LineFormatter;
-use Monolog\Handler\StreamHandler;
-use Monolog\Logger;
 use Symfony\Component\Mailer\Mailer;
 use Symfony\Component\Mailer\Transport;
 use Symfony\Component\Mime\Email;
 
-const HOST = '127.0.0.1'; // never change: loopback only
-
-$handler = new StreamHandler('php://stdout');
-$formatter = new LineFormatter(null, 'Y-m-d H:i:s', true, true);
-$formatter->includeStacktraces();
-$handler->setFormatter($formatter);
-$log = new Logger('production', [$handler]);
+$log = laravel_logger();
 
 $scenarios = [
     ['order 1001 confirmation', 'sam@gmail-like.example', 'smtp://127.0.0.1:2525?verify_peer=0'],
