@@ -450,7 +450,8 @@ DirectionOpt = Annotated[Direction, typer.Option(
     "finds a cause. With --jsonl, for lines without a direction field.")]
 SourceOpt = Annotated[str | None, typer.Option(
     "--source", help="The software that logged the text (exim, postfix, sendmail, msmtp, phpmailer, smtplib, nodemailer, "
-    "javamail): some rules are for one program's texts. With --jsonl, for lines without a source field.",
+    "javamail, rubysmtp, gosmtp, symfony, dotnet): some rules are for one program's texts. With --jsonl, for lines "
+    "without a source field.",
     show_default=False)]
 
 

@@ -19,9 +19,11 @@ from typing import Any
 from .errors import RuleError
 
 KINDS = ("provider", "software")
-TABLE_KEYS = {"id", "kind", "title", "source", "relay_host", "direction", "note"}
+TABLE_KEYS = {"id", "kind", "title", "source", "relay_host", "direction", "note", "source_format"}
 ROW_KEYS = {"code", "status", "text", "category", "stage", "source", "event", "note", "relay_host", "direction",
             "error_code"}
+# Software tables name the failure table's own fields for the stage and code (smtp_stage, smtp_code).
+ROW_ALIASES = {"smtp_stage": "stage", "smtp_code": "code"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Table:
     relay_host: str | None = None
     direction: str | None = None
     origin: str = ""
+    source_format: str | None = None  # software tables: the logscan format whose rows carry these texts
 
 
 @dataclass
@@ -109,6 +112,7 @@ def load_table(name: str, text: str) -> Table:
     rows = []
     for i, raw in enumerate(data.get("row", []), 1):
         where = f"{name}: row #{i}"
+        raw = {ROW_ALIASES.get(k, k): v for k, v in raw.items()}
         unknown = set(raw) - ROW_KEYS
         if unknown:
             raise RuleError(f"{where}: unknown keys {sorted(unknown)}")
@@ -121,7 +125,8 @@ def load_table(name: str, text: str) -> Table:
     if not rows:
         raise RuleError(f"{name}: the table has no [[row]]")
     return Table(id=head["id"], kind=head["kind"], title=head["title"], source=head["source"], rows=tuple(rows),
-                 relay_host=head.get("relay_host"), direction=head.get("direction"), origin=name)
+                 relay_host=head.get("relay_host"), direction=head.get("direction"), origin=name,
+                 source_format=head.get("source_format"))
 
 
 def load_tables() -> list[Table]:
@@ -135,7 +140,8 @@ def record(table: Table, row: Row) -> dict[str, Any]:
     "code status text", the codes, stage, relay host and direction in their fields."""
     status = row.status
     first = (status or str(row.code or ""))[:1]
-    event = row.event or ("deferred" if first == "4" else "bounced")
+    # a reply has its event from its code; a program's own error text only where the row says one
+    event = row.event or (None if not first else "deferred" if first == "4" else "bounced")
     rec = {
         "diagnostic": " ".join(str(x) for x in (row.code, status, row.text) if x),
         "smtp_code": row.code,
@@ -144,7 +150,7 @@ def record(table: Table, row: Row) -> dict[str, Any]:
         "relay_host": row.relay_host or table.relay_host,
         "direction": row.direction or table.direction or "outbound",
         "event": event,
-        "source": row.source,
+        "source": row.source or table.source_format,
         "error_code": row.error_code,
     }
     return {k: v for k, v in rec.items() if v is not None}

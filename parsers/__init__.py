@@ -3,10 +3,23 @@ the fields they must yield), which tests/test_parser_samples.py walks for every 
 
 from __future__ import annotations
 
-from logscan.parsers import exim, javamail, msmtp, nodemailer, phpmailer, postfix, sendmail, smtplib
+from logscan.parsers import (
+    dotnet,
+    exim,
+    gosmtp,
+    javamail,
+    msmtp,
+    nodemailer,
+    phpmailer,
+    postfix,
+    rubysmtp,
+    sendmail,
+    smtplib,
+    symfony,
+)
 from logscan.parsers.base import Parser, Sample
 
-MODULES = (postfix, exim, sendmail, msmtp, smtplib, phpmailer, nodemailer, javamail)
+MODULES = (postfix, exim, sendmail, msmtp, smtplib, phpmailer, nodemailer, javamail, gosmtp, rubysmtp, symfony, dotnet)
 REGISTRY: dict[str, Parser] = {m.PARSER.name: m.PARSER for m in MODULES}
 
 

@@ -22,7 +22,8 @@ def run(*args):
 
 
 @pytest.mark.parametrize("kind,files", [("postfix", 5), ("exim", 5), ("msmtp", 1), ("smtplib", 1), ("phpmailer", 12),
-                                             ("nodemailer", 1), ("javamail", 1)])
+                                             ("nodemailer", 1), ("javamail", 1), ("rubysmtp", 1), ("gosmtp", 1),
+                                             ("symfony", 2), ("dotnet", 1)])
 def test_scan_summary_on_bundled_samples(kind, files):
     r = run("scan", SAMPLE_LOGS / kind)
     assert r.exit_code == 0, r.output
@@ -126,7 +127,9 @@ def test_classify_and_rules_commands():
     assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
     shown = run("rules", "show", "REP001")
     assert shown.exit_code == 0 and "references:" in shown.stdout
-    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["exim", "javamail", "msmtp", "nodemailer", "phpmailer", "postfix", "sendmail", "smtplib"]
+    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["dotnet", "exim", "gosmtp", "javamail", "msmtp",
+                                                                         "nodemailer", "phpmailer", "postfix", "rubysmtp",
+                                                                         "sendmail", "smtplib", "symfony"]
     assert "| `category` |" in run("schema").stdout
 
 

@@ -69,7 +69,8 @@ def test_forced_format(tmp_path):
 
 def test_bundled_samples_are_found():
     files, skipped = discover([str(SAMPLE_LOGS)])
-    assert {f.format for f in files} == {"postfix", "exim", "sendmail", "msmtp", "smtplib", "phpmailer", "nodemailer", "javamail"}
+    assert {f.format for f in files} == {"postfix", "exim", "sendmail", "msmtp", "smtplib", "phpmailer", "nodemailer",
+                                         "javamail", "rubysmtp", "gosmtp", "symfony", "dotnet"}
     assert len(files) >= 9
     assert all(s.path.endswith(".md") or "repeats lines of mainlog" in s.reason for s in skipped)
 

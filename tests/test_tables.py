@@ -5,6 +5,8 @@ the record a logscan parser writes for that reply (logscan.coverage.record). A r
 category fails here, named with the category it got.
 """
 
+import re
+
 import pytest
 
 from logscan.coverage import coverage, load_table, load_tables, record, totals
@@ -21,12 +23,15 @@ def test_the_tables_are_found_and_of_a_known_kind():
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.id)
 def test_table_names_its_source_and_real_categories(table):
-    assert table.source.startswith(("http://", "https://")), f"{table.id}: source must be the page's address"
+    if table.kind == "provider":
+        assert table.source.startswith(("http://", "https://")), f"{table.id}: source must be the page's address"
+    else:  # a program's texts: the source files and the version they were read at
+        assert re.search(r"[0-9]+\.[0-9]+", table.source), f"{table.id}: name the source's version"
     assert table.origin.endswith(f"/{table.id}.toml"), "the id is the file name without .toml"
     categories = set(load_categories())
     bad = [r.label() for r in table.rows if r.category not in categories]
     assert bad == [], f"{table.id}: rows with a category that does not exist"
-    assert len({(r.code, r.status, r.text, r.stage, r.relay_host) for r in table.rows}) == len(table.rows), \
+    assert len({(r.code, r.status, r.text, r.stage, r.relay_host, r.error_code) for r in table.rows}) == len(table.rows), \
         f"{table.id}: a row is recorded twice"
 
 

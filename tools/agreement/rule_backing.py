@@ -9,11 +9,12 @@ real programs) or the corpora in ../shared/corpora (Sisimai's replies decoded as
 or the `diagnostic` or `signature` of a failure row that logscan itself extracts from those logs
 (the text a rule really sees: one row per line, so an anchored "^...$" alternative can match it,
 and a reply that a log splits over several lines is whole).
-An alternative that is not seen may still be a provider's or program's published text: the rows of
-logscan/knowledge/tables/*.toml (each a row of a published table, with its page) are read apart and
-counted as "published". Any other alternative must rest on what its rule cites (a provider's page,
-the program's source); the list is where to check that, one by one. The count of alternatives seen
-neither in a real line nor in a published row may only go down (tests/test_rule_backing.py).
+An alternative that is not seen must rest on what its rule cites (a provider's page, the program's
+source). Where that source is recorded as a table (logscan/knowledge/tables/*.toml: a program's
+failure texts read from its source, a provider's published codes), an alternative that a row's
+text matches is *tabled*: backed by a cited, counted text. The rest rest on their rule's
+references alone; the list is where to check those, one by one. Their count may only go down
+(tests/test_rule_backing.py).
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ def real_text() -> str:
 
 
 def published_text() -> str:
-    """Every row of the published tables (logscan/knowledge/tables), as the diagnostic and the
-    signature a rule sees for it, one per line."""
+    """Every row of the tables (logscan/knowledge/tables: providers' published codes, programs'
+    failure texts read from their source), as the diagnostic and the signature a rule sees for it
+    (logscan.coverage.record builds it as a parser would), one per line."""
     from logscan.coverage import load_tables, record
     from logscan.signature import signature_of
 
@@ -131,17 +133,22 @@ def extracted_texts() -> list[str]:
     return out
 
 
-def unseen(engine: Engine, text: str) -> tuple[int, list[tuple[str, str]]]:
-    """(alternatives in all, [(rule id, alternative) not seen in text])."""
+def unseen(engine: Engine, text: str, cited: str = "") -> tuple[int, list[tuple[str, str]]]:
+    """(alternatives in all, [(rule id, alternative) seen neither in text nor in cited]). A pattern
+    written in verbose mode ('(?x)' first: one alternative a line, comments) is split and searched
+    in that mode."""
     total, missing = 0, []
     for rule in engine.rules:
         if rule.diagnostic is None:
             continue
+        flags = regex.IGNORECASE | regex.MULTILINE | regex.V0
+        if rule.diagnostic.pattern.lstrip().startswith("(?x)"):
+            flags |= regex.VERBOSE
         for alt in top_alternatives(rule.diagnostic.pattern):
             total += 1
-            rx = regex.compile(alt, regex.IGNORECASE | regex.MULTILINE | regex.V0)
-            if not rx.search(text, timeout=10):
-                missing.append((rule.id, alt))
+            rx = regex.compile(alt, flags)
+            if not rx.search(text, timeout=10) and not (cited and rx.search(cited, timeout=10)):
+                missing.append((rule.id, alt.strip()))
     return total, missing
 
 
@@ -151,15 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not CORPORA.exists():
         print(f"Note: {CORPORA} not found; only sample_logs are read", file=sys.stderr)
-    engine = Engine.load()
-    total, missing = unseen(engine, real_text())
-    published = published_text()
-    _, rest = unseen(engine, published) if missing else (0, [])
-    rest_set = set(rest)
-    only_published = [m for m in missing if m not in rest_set]
-    missing = [m for m in missing if m in rest_set]
-    print(f"{total} pattern alternatives in the built-in rules; {total - len(missing) - len(only_published)} seen in "
-          f"a real line here, {len(only_published)} only in a published table's rows, {len(missing)} resting on "
+    engine, text = Engine.load(), real_text()
+    total, not_seen = unseen(engine, text)
+    _, missing = unseen(engine, text, published_text())
+    print(f"{total} pattern alternatives in the built-in rules; {total - len(not_seen)} seen in a real line here, "
+          f"{len(not_seen) - len(missing)} backed by a row of a published or source table, {len(missing)} resting on "
           "their rule's references")
     if args.list:
         for rule_id, alt in missing:
