@@ -7,6 +7,7 @@ mail.log still finds its sender in mail.log.1 (files are read oldest first).
 
 from __future__ import annotations
 
+import copy
 import lzma
 import multiprocessing
 import os
@@ -114,7 +115,90 @@ class _Collector:
             self.pending.extend(r for r in rows if "_pending" in r)
             rows = [r for r in rows if "_pending" not in r]
         if rows:
-            self.sink(signed_table(rows))
+            self.sink(_table_of(rows, ctx))
+
+
+def _table_of(rows: list[dict], ctx: FileContext) -> pa.Table:
+    """signed_table(rows); should a row still hold what its column cannot (parsers/base.py emit()
+    checks the numbers), that row's line is counted as unparsed with the reason, not the run ended."""
+    try:
+        return signed_table(rows)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    good = []
+    for r in rows:
+        try:
+            signed_table([r])
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            ctx.stats.failures -= 1
+            why = f"{ctx.stats.format} row not storable: {type(exc).__name__}: {exc}"[:300]
+            ctx.unparsed(r.get("line_no") or 0, str(r.get("line") or ""), why)
+            print(f"logscan: {ctx.path}:{r.get('line_no')}: line counted as unparsed ({why})", file=sys.stderr)
+        else:
+            good.append(r)
+    return signed_table(good)
+
+
+class _Undo:
+    """What parsing some lines changes in a file's context (rows, counts, deliveries, the parser's
+    place in the file's records), so that an exception a parser lets escape can be undone and those
+    lines parsed again one by one (_parse_guarded). Deliveries are counted in fresh dicts and merged
+    on success (copying the file's would cost per chunk what the file holds)."""
+
+    def __init__(self, ctx: FileContext, state, with_state: bool) -> None:
+        st = ctx.stats
+        self.rows = len(ctx.rows)
+        self.counts = (st.failures, st.unparsed, len(st.unparsed_examples), st.first_time, st.last_time)
+        self.reasons = st.ignored_reasons.copy(), st.unparsed_reasons.copy()
+        self.deliveries, self.hours = ctx.raw_deliveries, ctx.stamp_of_hour
+        ctx.raw_deliveries, ctx.stamp_of_hour = {}, {}
+        self.saved = None
+        if with_state and hasattr(state, "FILE_STATE"):
+            values = {n: getattr(state, n) for n in state.FILE_STATE}
+            rows = {id(v): v for v in values.values() if isinstance(v, dict)}  # rows stay the same objects
+            self.saved = copy.deepcopy(values, rows)
+
+    def keep(self, ctx: FileContext) -> None:
+        into, hours = self.deliveries, self.hours
+        for k, n in ctx.raw_deliveries.items():
+            into[k] = into.get(k, 0) + n
+        for k, v in ctx.stamp_of_hour.items():
+            hours.setdefault(k, v)
+        ctx.raw_deliveries, ctx.stamp_of_hour = into, hours
+
+    def undo(self, ctx: FileContext, state) -> None:
+        st = ctx.stats
+        del ctx.rows[self.rows:]
+        st.failures, st.unparsed, examples, st.first_time, st.last_time = self.counts
+        del st.unparsed_examples[examples:]
+        st.ignored_reasons, st.unparsed_reasons = self.reasons
+        ctx.raw_deliveries, ctx.stamp_of_hour = self.deliveries, self.hours
+        if self.saved is not None:
+            for n, v in self.saved.items():
+                setattr(state, n, v)
+
+
+def _parse_guarded(parser, lines: list[str], first_line_no: int, ctx: FileContext, state) -> None:
+    """parser.parse(), but an exception it lets escape costs one line, never the run (nor, under
+    --store, every later run): the lines are parsed again one by one and the line that raises is
+    counted as unparsed with the reason, and said on stderr."""
+    undo = _Undo(ctx, state, True)
+    try:
+        parser.parse(lines, first_line_no, ctx, state)
+        undo.keep(ctx)
+        return
+    except Exception:  # noqa: BLE001 - whatever a parser bug raises
+        undo.undo(ctx, state)
+    for i, line in enumerate(lines):
+        one = _Undo(ctx, state, False)
+        try:
+            parser.parse([line], first_line_no + i, ctx, state)
+            one.keep(ctx)
+        except Exception as exc:  # noqa: BLE001
+            one.undo(ctx, state)
+            why = f"{parser.name} parser error: {type(exc).__name__}: {exc}"[:300]
+            ctx.unparsed(first_line_no + i, line, why)
+            print(f"logscan: {ctx.path}:{first_line_no + i}: line counted as unparsed ({why})", file=sys.stderr)
 
 
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
@@ -128,7 +212,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
     try:
         for lines in iter_line_chunks(fh, read):
-            parser.parse(lines, line_no, ctx, state)
+            _parse_guarded(parser, lines, line_no, ctx, state)
             line_no += len(lines)
             if len(ctx.rows) >= FLUSH_ROWS:
                 out.flush(ctx)
@@ -266,6 +350,7 @@ def _add_stats(into: FileStats, part: FileStats, offset: int) -> None:
     room = UNPARSED_EXAMPLES - len(into.unparsed_examples)
     into.unparsed_examples.extend((n + offset, t) for n, t in part.unparsed_examples[:max(room, 0)])
     into.ignored_reasons.update(part.ignored_reasons)
+    into.unparsed_reasons.update(part.unparsed_reasons)
     into.deliveries.update(part.deliveries)
     into.read_error = into.read_error or part.read_error
     for t in (part.first_time, part.last_time):

@@ -18,11 +18,11 @@ OpenJDK 17 here against the loopback trouble server (tools/samples/JavaMailScena
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.smtp import split_reply
+from logscan.timestamps import strptime_iso
 
 NAME = "javamail"
 
@@ -99,7 +99,7 @@ class JavamailParser:
                 self.finish(ctx, state)
             h = JUL_HEADER.match(line)
             if h:
-                state.stamp = datetime.strptime(h.group(1), "%b %d, %Y %I:%M:%S %p").isoformat()
+                state.stamp = strptime_iso(h.group(1), "%b %d, %Y %I:%M:%S %p")
                 continue
             i = ISO_HEADER.match(line)
             if i:
@@ -141,7 +141,7 @@ class JavamailParser:
         }
         server = SERVER.search(top)
         if server:
-            row["relay_host"], row["relay_port"] = server.group("host"), int(server.group("port"))
+            row["relay_host"], row["relay_port"] = server.group("host"), ascii_int(server.group("port"), "relay_port")
         ctx.emit(row, state.stamp or "", line_no, line)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
 
@@ -88,7 +88,7 @@ class MsmtpParser:
     def _row(f: dict[str, str], stamp: str, host: str | None, line: str, line_no: int, ctx: FileContext) -> None:
         errormsg = f.get("errormsg", "")
         reply = f.get("smtpmsg", "").replace("\\n", " ")
-        code = int(f["smtpstatus"]) if f.get("smtpstatus", "").isdigit() else None
+        code = ascii_int(f.get("smtpstatus"), "smtp_code")
         recipients = [r for r in f.get("recipients", "").split(",") if r]
         named = re.search(r"recipient address (\S+) not accepted", errormsg)
         rcpt = named.group(1) if named else (recipients[0] if recipients else None)
@@ -113,9 +113,8 @@ class MsmtpParser:
         }
         port = CONNECT_PORT.search(errormsg)
         if port:
-            row["relay_port"] = int(port.group(1))
-        if f.get("mailsize", "").isdigit():
-            row["size"] = int(f["mailsize"])
+            row["relay_port"] = ascii_int(port.group(1), "relay_port")
+        row["size"] = ascii_int(f.get("mailsize"), "size")
         ctx.emit(row, stamp, line_no, line)
 
 

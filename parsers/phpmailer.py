@@ -20,11 +20,11 @@ trouble server (tools/samples/make_phpmailer_samples.sh, sample_logs/phpmailer/)
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.smtp import domain_of, split_reply
+from logscan.timestamps import strptime_iso
 
 NAME = "phpmailer"
 
@@ -119,8 +119,8 @@ class PhpmailerParser:
             else:
                 e = ERROR_LOG_STAMP.match(line)
                 if e:
-                    t = datetime.strptime(e.group(1), "%d-%b-%Y %H:%M:%S").isoformat()
-                    state.stamp = t + ("+00:00" if e.group(2) == "UTC" else "")
+                    t = strptime_iso(e.group(1), "%d-%b-%Y %H:%M:%S")  # None: no real date (30-Feb)
+                    state.stamp = t and t + ("+00:00" if e.group(2) == "UTC" else "")
                     text = line[e.end():]
                 elif line.startswith("Mailer Error: "):
                     text = line
@@ -145,7 +145,7 @@ class PhpmailerParser:
             state.new_attempt()
             o = OPENING.match(text)
             if o:
-                state.server = (o.group("host").strip("[]"), int(o.group("port")))
+                state.server = (o.group("host").strip("[]"), ascii_int(o.group("port"), "relay_port"))
                 state.tls_mode = "implicit" if o.group("wrap") else "none"
             return
         w = PHP_WARNING.match(text)
