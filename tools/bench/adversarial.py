@@ -117,10 +117,20 @@ def _run_one(fmt: str, context: list[str], line: str) -> tuple[float, float]:
     return parse_ms, detect_ms
 
 
+def _best_of(fmt: str, context: list[str], line: str) -> tuple[float, float]:
+    """The line's times; one over half the target is measured twice more and the least kept (on a
+    shared machine a single run may include time the process was not running)."""
+    best = _run_one(fmt, context, line)
+    for _ in range(2 if max(best) > TARGET_MS / 2 else 0):
+        again = _run_one(fmt, context, line)
+        best = (min(best[0], again[0]), min(best[1], again[1]))
+    return best
+
+
 def _worker(conn, jobs) -> None:
     for fmt, context, line in jobs:
         try:
-            conn.send(_run_one(fmt, context, line))
+            conn.send(_best_of(fmt, context, line))
         except Exception as exc:  # a crash is reported as such, not as a hang  # noqa: BLE001
             conn.send(f"{type(exc).__name__}: {exc}"[:200])
 
