@@ -29,8 +29,9 @@ ENGINE = Engine.load()
 runner = CliRunner()
 MSMTP = ("Nov 27 20:55:38 host=127.0.0.1 tls=on auth=off from=a@example.com recipients=x@example.org {} "
          "errormsg='recipient address x@example.org not accepted by the server' exitcode=EX_DATAERR")
+# Exim's order (../shared/corpora, the Exim test suite's mainlog): H=, U=, P=, S=, id=, then T="subject"
 EXIM_ARRIVAL = ('2026-11-27 20:38:48 1xX2iW-00087F-1e <= a@example.com H=h [192.0.2.1] P=esmtp S=1234 '
-                'T="{}" id=x@example.com')
+                'id=x@example.com T="{}"')
 EXIM_BOUNCE = "2026-11-27 20:38:49 1xX2iW-00087F-1e ** x@example.org R=dnslookup T=remote_smtp H=mx [192.0.2.2]: 550 no"
 PF_SENT = ("9999-12-31T23:59:59-01:00 mx postfix/smtp[1]: 4F1A2B3C4D: to=<a@example.org>, relay=mx[192.0.2.2]:25, "
            "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)")
@@ -61,6 +62,10 @@ CRASHES = [
     ("postfix", [PF_SENT], None),  # a delivery in year 10000 UTC: fromtimestamp() at the end of the file
     ("exim", [EXIM_ARRIVAL.format("hi S=99999999999999999999999 there"), EXIM_BOUNCE], {"size": 1234}),
     ("exim", [EXIM_ARRIVAL.format("order S=7 shipped"), EXIM_BOUNCE], {"size": 1234}),  # in range, still not a field
+    ("exim", [EXIM_ARRIVAL.format('a \\"quoted\\" S=99999999999999999999999 word') + " from <a@example.com>", EXIM_BOUNCE],
+     {"size": 1234}),
+    ("exim", [EXIM_ARRIVAL.replace("H=h [192.0.2.1] ", "U=alice ").format("from H=evil [203.0.113.9] id=x@evil"),
+              EXIM_BOUNCE], {"client_ip": None, "message_id": "x@example.com"}),  # nor a client or an id
     ("exim", ["9999-12-31 23:59:59 -0100 1xX2iW-00087F-1e => x@example.org R=r T=t H=h [192.0.2.2]"], None),
 ]
 
