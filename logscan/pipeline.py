@@ -201,6 +201,24 @@ def _parse_guarded(parser, lines: list[str], first_line_no: int, ctx: FileContex
             print(f"logscan: {ctx.path}:{first_line_no + i}: line counted as unparsed ({why})", file=sys.stderr)
 
 
+def _finish_guarded(parser, last_line_no: int, lines: int, ctx: FileContext, state) -> None:
+    """parser.finish() at the end of a file; should it raise, the record it was closing is lost,
+    not the run: one of that record's lines (counted as ignored until then) is counted as unparsed
+    with the reason, and it is said on stderr."""
+    undo = _Undo(ctx, state, False)
+    ctx.raw_deliveries, ctx.stamp_of_hour = undo.deliveries, undo.hours  # finish() folds these
+    try:
+        parser.finish(ctx, state)
+    except Exception as exc:  # noqa: BLE001 - whatever a parser bug raises
+        undo.undo(ctx, state)
+        why = f"{parser.name} parser error at the end of the file: {type(exc).__name__}: {exc}"[:300]
+        if lines - ctx.stats.failures - ctx.stats.unparsed > 0:
+            ctx.unparsed(last_line_no, "", why)
+        else:
+            ctx.stats.unparsed_reasons[why] += 1
+        print(f"logscan: {ctx.path}: {why}", file=sys.stderr)
+
+
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
                first_line: int = 1, resume: Resume | None = None, plain: bool = False) -> None:
     read = ReadStats()
@@ -230,7 +248,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     held = per_file and plain and not resume.final
     finish = getattr(parser, "finish", None)
     if finish is not None and not held:
-        finish(ctx, state)
+        _finish_guarded(parser, line_no - 1, line_no - first_line, ctx, state)
     if per_file:
         ctx.stats.record, ctx.stats.open_record = take_record(parser, state, ctx, held)
     out.flush(ctx)

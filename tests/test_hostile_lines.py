@@ -154,6 +154,21 @@ def test_a_parser_exception_costs_one_line(tmp_path, poisoned_msmtp, capsys):
     assert "msmtp.log:21: line counted as unparsed (msmtp parser error: RuntimeError" in capsys.readouterr().err
 
 
+def test_a_finish_that_raises_costs_its_record_not_the_run(tmp_path, monkeypatch, capsys):
+    parser = REGISTRY["javamail"]
+
+    def finish(ctx, state):
+        if state.trace is not None:
+            raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr(parser, "finish", finish)
+    st, rows = read_lines("javamail", ["Nov 27, 2026 9:23:13 PM Shop main", "SEVERE: x",
+                                       "jakarta.mail.AuthenticationFailedException: 535 5.7.8 no"])
+    assert (st.failures, st.unparsed, rows) == (0, 1, [])
+    assert list(st.unparsed_reasons) == ["javamail parser error at the end of the file: RuntimeError: a parser bug"]
+    assert "javamail parser error at the end of the file" in capsys.readouterr().err
+
+
 def test_a_store_run_is_never_stuck_on_one_line(tmp_path, poisoned_msmtp):
     folder = _log(tmp_path, 9)
     store = tmp_path / "store"
