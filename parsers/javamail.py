@@ -38,6 +38,8 @@ SERVER = re.compile(r"(?:Couldn't connect to host, port|Could not connect to SMT
 # configureSSLSocket reached from createSocket, not from startTLS (mail.smtp.ssl.enable: implicit)
 STARTTLS_FRAME = "at com.sun.mail.smtp.SMTPTransport.startTLS("
 SSL_SOCKET_FRAME = "at com.sun.mail.util.SocketFetcher.configureSSLSocket("
+# A trace's state stays bounded whatever follows its first line (the lines beyond are still counted).
+MAX_CHAIN, MAX_MESSAGE_LINES = 64, 200
 ISO_HEADER = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
 
 
@@ -91,10 +93,12 @@ class JavamailParser:
                     continue
                 e = ANY_EXCEPTION.match(line)
                 if e and (line.startswith(("\t", "Caused by: "))):
-                    state.trace[2].append([e.group(1), [e.group(2)]])
+                    if len(state.trace[2]) < MAX_CHAIN:
+                        state.trace[2].append([e.group(1), [e.group(2)]])
                     continue
                 if not (JUL_HEADER.match(line) or ISO_HEADER.match(line) or re.match(r"[A-Z]{4,8}: ", line)):
-                    state.trace[2][-1][1].append(line)  # the message continues on this line
+                    if len(state.trace[2][-1][1]) < MAX_MESSAGE_LINES:
+                        state.trace[2][-1][1].append(line)  # the message continues on this line
                     continue
                 self.finish(ctx, state)
             h = JUL_HEADER.match(line)

@@ -46,6 +46,9 @@ EVENT = {"EAUTH": "auth_failed", "ENOAUTH": "auth_failed", "EOAUTH2": "auth_fail
          "ESOCKET": "connect_failed"}
 
 
+# util.inspect of an Error is a few dozen lines (message, stack, properties); a block is closed at
+# this many, so that a file of lines after one "Error: " is not held (and copied) whole.
+MAX_BLOCK_LINES = 500
 # A logger's record nests a few levels (record, err, cause); json.loads recurses per level.
 MAX_JSON_DEPTH = 64
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*+"')
@@ -130,7 +133,8 @@ class NodemailerParser:
                     state.block.append(line)
                     self.finish(ctx, state)
                     continue
-                if line[:1] in (" ", "\t") or not STAMPED.match(line) and not line.startswith(("{", "Error", "[Error")):
+                if len(state.block) < MAX_BLOCK_LINES and (line[:1] in (" ", "\t") or not STAMPED.match(line)
+                                                          and not line.startswith(("{", "Error", "[Error"))):
                     state.block.append(line)
                     continue
                 self.finish(ctx, state)

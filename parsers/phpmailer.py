@@ -32,6 +32,7 @@ ECHO_STAMP = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\t")
 ERROR_LOG_STAMP = re.compile(r"\[(\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d)(?: (UTC|[A-Za-z_/+-]{1,40}))?\] ")
 COMMAND_FAILED = re.compile(r"SMTP ERROR: (?P<cmd>[A-Z][A-Za-z ]{0,20}) command failed: ?(?P<reply>.*)$")
 CONNECT_FAILED = re.compile(r"SMTP ERROR: Failed to connect to server: (?P<reason>.*?) ?\((?P<errno>-?\d{1,6})\)$")
+MAX_TEXT = 8000  # a diagnostic or PHP warning continued over lines stops growing here
 SUMMARIES = ("SMTP Error: ", "Mailer Error: ", "SMTP connect() failed")
 # SMTP.php errorHandler(): "Connection failed. Error #2: <PHP warning> [<file> line <n>]" (level 3+)
 PHP_WARNING = re.compile(r"Connection failed\. Error #\d{1,6}: (?P<msg>.*)$")
@@ -125,12 +126,14 @@ class PhpmailerParser:
                 elif line.startswith("Mailer Error: "):
                     text = line
                 elif line.strip() and state.cause_open:
-                    state.causes[-1] += " " + line.strip()  # the rest of a PHP warning
+                    if len(state.causes[-1]) < MAX_TEXT:  # bounded: appending is not quadratic
+                        state.causes[-1] += " " + line.strip()  # the rest of a PHP warning
                     continue
                 elif line.strip() and state.last_row is not None:
                     # continuation of a multi-line reply that became a row (indented in the echo
                     # form, at column 0 in the error_log form)
-                    state.last_row["diagnostic"] += " " + line.strip()
+                    if len(state.last_row["diagnostic"]) < MAX_TEXT:
+                        state.last_row["diagnostic"] += " " + line.strip()
                     continue
                 else:
                     state.last_row = None

@@ -256,3 +256,20 @@ def test_parser_patterns_have_no_nested_repetition_to_backtrack_into():
                 checked += 1
                 assert not _nested_repeats(_parser.parse(value.pattern)), f"{m.__name__}.{name}"
     assert checked > 60
+
+
+@pytest.mark.parametrize("fmt,opening", [
+    ("nodemailer", ["2026-11-27T21:15:38.563Z error: x", "Error: Invalid login: 535 no", "  code: 'EAUTH',"]),
+    ("javamail", ["Nov 27, 2026 9:23:13 PM Shop main", "SEVERE: x", "jakarta.mail.AuthenticationFailedException: 535 no"]),
+    ("phpmailer", ["2026-11-27 21:11:10\tSMTP ERROR: Password command failed: 535-5.7.8 no"]),
+])
+def test_a_record_stays_bounded_whatever_follows(fmt, opening):
+    """A record's state is copied per chunk (the pipeline's undo) and held until it ends: lines that
+    continue it without end must not grow it (nor make appending quadratic)."""
+    parser = REGISTRY[fmt]
+    ctx, state = make_context(), parser.new_state()
+    parser.parse(opening + ["continued line " + "x" * 60] * 20_000, 1, ctx, state)
+    held = sum(len(str(getattr(state, n))) for n in state.FILE_STATE)
+    assert held < 100_000  # 20,000 lines of 75 characters: 1.5 MB if kept
+    parser.finish(ctx, state)
+    assert ctx.stats.failures == 1 and len(ctx.rows[0]["diagnostic"]) < 20_000
