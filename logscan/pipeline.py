@@ -8,6 +8,7 @@ mail.log still finds its sender in mail.log.1 (files are read oldest first).
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import multiprocessing
 import os
@@ -147,7 +148,7 @@ class _Collector:
             self.pending.extend(r for r in rows if "_pending" in r)
             rows = [r for r in rows if "_pending" not in r]
         if rows:
-            self.emit(signed_table(rows))
+            self.emit(_table_of(rows, ctx))
 
     def emit(self, table: pa.Table) -> None:
         """Hand rows on. A failure to write them (a full disk, an I/O error of the output, the store
@@ -162,6 +163,107 @@ class _Collector:
                                    "was committed") from exc
 
 
+def _table_of(rows: list[dict], ctx: FileContext) -> pa.Table:
+    """signed_table(rows); should a row still hold what its column cannot (parsers/base.py emit()
+    checks the numbers), that row's line is counted as unparsed with the reason, not the run ended."""
+    try:
+        return signed_table(rows)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    good = []
+    for r in rows:
+        try:
+            signed_table([r])
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+            ctx.stats.failures -= 1
+            why = f"{ctx.stats.format} row not storable: {type(exc).__name__}: {exc}"[:300]
+            ctx.unparsed(r.get("line_no") or 0, str(r.get("line") or ""), why)
+            print(f"logscan: {ctx.path}:{r.get('line_no')}: line counted as unparsed ({why})", file=sys.stderr)
+        else:
+            good.append(r)
+    return signed_table(good)
+
+
+class _Undo:
+    """What parsing some lines changes in a file's context (rows, counts, deliveries, the parser's
+    place in the file's records), so that an exception a parser lets escape can be undone and those
+    lines parsed again one by one (_parse_guarded). Deliveries are counted in fresh dicts and merged
+    on success (copying the file's would cost per chunk what the file holds)."""
+
+    def __init__(self, ctx: FileContext, state, with_state: bool) -> None:
+        st = ctx.stats
+        self.rows = len(ctx.rows)
+        self.counts = (st.failures, st.unparsed, len(st.unparsed_examples), st.first_time, st.last_time)
+        self.reasons = st.ignored_reasons.copy(), st.unparsed_reasons.copy()
+        self.deliveries, self.hours = ctx.raw_deliveries, ctx.stamp_of_hour
+        ctx.raw_deliveries, ctx.stamp_of_hour = {}, {}
+        self.saved = None
+        if with_state and hasattr(state, "FILE_STATE"):
+            values = {n: getattr(state, n) for n in state.FILE_STATE}
+            rows = {id(v): v for v in values.values() if isinstance(v, dict)}  # rows stay the same objects
+            self.saved = copy.deepcopy(values, rows)
+
+    def keep(self, ctx: FileContext) -> None:
+        into, hours = self.deliveries, self.hours
+        for k, n in ctx.raw_deliveries.items():
+            into[k] = into.get(k, 0) + n
+        for k, v in ctx.stamp_of_hour.items():
+            hours.setdefault(k, v)
+        ctx.raw_deliveries, ctx.stamp_of_hour = into, hours
+
+    def undo(self, ctx: FileContext, state) -> None:
+        st = ctx.stats
+        del ctx.rows[self.rows:]
+        st.failures, st.unparsed, examples, st.first_time, st.last_time = self.counts
+        del st.unparsed_examples[examples:]
+        st.ignored_reasons, st.unparsed_reasons = self.reasons
+        ctx.raw_deliveries, ctx.stamp_of_hour = self.deliveries, self.hours
+        if self.saved is not None:
+            for n, v in self.saved.items():
+                setattr(state, n, v)
+
+
+def _parse_guarded(parser, lines: list[str], first_line_no: int, ctx: FileContext, state) -> None:
+    """parser.parse(), but an exception it lets escape costs one line, never the run (nor, under
+    --store, every later run): the lines are parsed again one by one and the line that raises is
+    counted as unparsed with the reason, and said on stderr."""
+    undo = _Undo(ctx, state, True)
+    try:
+        parser.parse(lines, first_line_no, ctx, state)
+        undo.keep(ctx)
+        return
+    except Exception:  # noqa: BLE001 - whatever a parser bug raises
+        undo.undo(ctx, state)
+    for i, line in enumerate(lines):
+        one = _Undo(ctx, state, False)
+        try:
+            parser.parse([line], first_line_no + i, ctx, state)
+            one.keep(ctx)
+        except Exception as exc:  # noqa: BLE001
+            one.undo(ctx, state)
+            why = f"{parser.name} parser error: {type(exc).__name__}: {exc}"[:300]
+            ctx.unparsed(first_line_no + i, line, why)
+            print(f"logscan: {ctx.path}:{first_line_no + i}: line counted as unparsed ({why})", file=sys.stderr)
+
+
+def _finish_guarded(parser, last_line_no: int, lines: int, ctx: FileContext, state) -> None:
+    """parser.finish() at the end of a file; should it raise, the record it was closing is lost,
+    not the run: one of that record's lines (counted as ignored until then) is counted as unparsed
+    with the reason, and it is said on stderr."""
+    undo = _Undo(ctx, state, False)
+    ctx.raw_deliveries, ctx.stamp_of_hour = undo.deliveries, undo.hours  # finish() folds these
+    try:
+        parser.finish(ctx, state)
+    except Exception as exc:  # noqa: BLE001 - whatever a parser bug raises
+        undo.undo(ctx, state)
+        why = f"{parser.name} parser error at the end of the file: {type(exc).__name__}: {exc}"[:300]
+        if lines - ctx.stats.failures - ctx.stats.unparsed > 0:
+            ctx.unparsed(last_line_no, "", why)
+        else:
+            ctx.stats.unparsed_reasons[why] += 1
+        print(f"logscan: {ctx.path}: {why}", file=sys.stderr)
+
+
 def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None, out: _Collector,
                first_line: int = 1, resume: Resume | None = None, plain: bool = False) -> None:
     read = ReadStats()
@@ -174,7 +276,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     # A read error (a truncated .gz, an I/O error) ends the lines early, in iter_line_chunks: what
     # was read is kept and read.error says why. Errors of the sink (a full disk) are not read errors.
     for lines in iter_line_chunks(fh, read):
-        parser.parse(lines, line_no, ctx, state)
+        _parse_guarded(parser, lines, line_no, ctx, state)
         line_no += len(lines)
         if len(ctx.rows) >= FLUSH_ROWS:
             out.flush(ctx)
@@ -191,7 +293,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     held = per_file and plain and not resume.final
     finish = getattr(parser, "finish", None)
     if finish is not None and not held:
-        finish(ctx, state)
+        _finish_guarded(parser, line_no - 1, line_no - first_line, ctx, state)
     if per_file:
         ctx.stats.record, ctx.stats.open_record = take_record(parser, state, ctx, held)
     out.flush(ctx)
@@ -362,6 +464,7 @@ def _add_stats(into: FileStats, part: FileStats, offset: int) -> None:
     room = UNPARSED_EXAMPLES - len(into.unparsed_examples)
     into.unparsed_examples.extend((n + offset, t) for n, t in part.unparsed_examples[:max(room, 0)])
     into.ignored_reasons.update(part.ignored_reasons)
+    into.unparsed_reasons.update(part.unparsed_reasons)
     into.deliveries.update(part.deliveries)
     into.read_error = into.read_error or part.read_error
     for t in (part.first_time, part.last_time):

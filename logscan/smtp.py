@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 # "550 5.1.1 text", "550-5.7.1 text", "421 4.7.0 [TSS04] ...", "554 DT:SPM ...", "5.7.1 text" (milter)
-REPLY = re.compile(r"(?P<code>[2-5]\d\d)(?:[ -](?P<enh>[245]\.\d{1,3}\.\d{1,3})\b)?|(?P<enh2>[245]\.\d{1,3}\.\d{1,3})\b")
+# ASCII digits only ([0-9]: \d also takes '١٢', '１２')
+REPLY = re.compile(r"(?P<code>[2-5][0-9][0-9])(?:[ -](?P<enh>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b)?|(?P<enh2>[245]\.[0-9]{1,3}\.[0-9]{1,3})\b")
 # Replies that only the AUTH exchange gives (RFC 4954: 534 mechanism too weak / app password, 535
 # bad credentials, 538 encryption required for the mechanism): a client log that does not name the
 # command still places them at AUTH.
 AUTH_REPLY_CODES = (534, 535, 538)
-HOST_IP_PORT = re.compile(r"(?P<host>[^\[\]\s]{0,255})\[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\d{1,5}))?")
+HOST_IP_PORT = re.compile(r"(?P<host>[^\[\]\s]{0,255})\[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>[0-9]{1,5}))?")
 
 
 def split_reply(text: str) -> tuple[int | None, str | None]:

@@ -62,8 +62,37 @@ def load_zone(name: str | None) -> tuple[ZoneInfo, str]:
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _micros(t: datetime) -> int:
-    return (t - EPOCH) // timedelta(microseconds=1)
+# Times outside this window are no readable stamp (time null, the line still counted): a hostile or
+# corrupt "Nov 99999999999" or year-9999 stamp must not reach Arrow, pandas (nanoseconds: 1677-2262)
+# or datetime.fromtimestamp (year 10000) later.
+MIN_MICROS = 0
+MAX_MICROS = (datetime(2262, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
+
+
+def _micros(t: datetime) -> int | None:
+    us = (t - EPOCH) // timedelta(microseconds=1)
+    return us if MIN_MICROS <= us < MAX_MICROS else None
+
+
+def strptime_iso(text: str, fmt: str) -> str | None:
+    """An application log's stamp in `fmt` as ISO 8601 text, or None when it is no real date
+    (Feb 30, non-ASCII digits): the line is then read without a time, never raises."""
+    if not text.isascii():
+        return None
+    try:
+        return datetime.strptime(text, fmt).isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def utc_day(micros: int | None) -> str | None:
+    """UTC epoch microseconds as 'YYYY-MM-DD'; None for None or a time no calendar date has."""
+    if micros is None:
+        return None
+    try:
+        return (EPOCH + timedelta(microseconds=micros)).strftime("%Y-%m-%d")
+    except (ValueError, OverflowError):
+        return None
 
 
 class StampConverter:
@@ -81,7 +110,10 @@ class StampConverter:
         self._hours: dict[str, int | None] = {}
 
     def convert(self, stamp: str) -> tuple[int | None, str | None, bool]:
-        """Return (UTC epoch microseconds, zone note, year inferred); (None, None, False) if unreadable."""
+        """Return (UTC epoch microseconds, zone note, year inferred); (None, None, False) if unreadable.
+        Only ASCII digits are numbers (str.isdigit and int() also take '١٢', '１２')."""
+        if not stamp.isascii():
+            return None, None, False
         if stamp[:1].isdigit():
             return self._iso(stamp)
         parts = stamp.split()
@@ -104,19 +136,26 @@ class StampConverter:
             return None, None, False
         if not (0 <= mm < 60 and 0 <= ss < 61):
             return None, None, False
-        return base + (mm * 60 + ss) * 1_000_000 + micro, self.assumed, True
+        t = base + (mm * 60 + ss) * 1_000_000 + micro
+        return (t, self.assumed, True) if t < MAX_MICROS else (None, None, False)
 
     def _iso(self, stamp: str) -> tuple[int | None, str | None, bool]:
         try:
             t = datetime.fromisoformat(stamp)
         except ValueError:
             return None, None, False
+        try:
+            us = _micros(t.replace(tzinfo=self.zone) if t.tzinfo is None else t)
+        except (ValueError, OverflowError):  # a zone offset that moves 9999-12-31 past the calendar
+            us = None
+        if us is None:
+            return None, None, False
         if t.tzinfo is None:
-            return _micros(t.replace(tzinfo=self.zone)), self.assumed, False
+            return us, self.assumed, False
         off = t.utcoffset() or timedelta(0)
         sign = "-" if off < timedelta(0) else "+"
         minutes = abs(int(off.total_seconds())) // 60
-        return _micros(t), f"{sign}{minutes // 60:02d}:{minutes % 60:02d}", False
+        return us, f"{sign}{minutes // 60:02d}:{minutes % 60:02d}", False
 
     def _classic_hour(self, mon: str, day: str, hour: str) -> int | None:
         try:
@@ -129,7 +168,7 @@ class StampConverter:
                 year -= 1
         try:
             naive = datetime(year, month, d, hh)
-        except ValueError:
+        except (ValueError, OverflowError):  # Feb 30, Nov 99999999999
             return None
         return _micros(naive.replace(tzinfo=self.zone))
 

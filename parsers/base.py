@@ -10,12 +10,30 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from logscan.timestamps import StampConverter
+from logscan.timestamps import StampConverter, utc_day
 
 UNPARSED_EXAMPLES = 5
+
+# The integer columns of the failure table (logscan/schema.py) and the values their types hold: a
+# number out of range is no reading of the line (time null, the row kept), never an Arrow overflow.
+INT_RANGES = {"smtp_code": (0, (1 << 15) - 1), "relay_port": (0, (1 << 31) - 1), "size": (0, (1 << 63) - 1)}
+
+
+def ascii_int(text: str | None, column: str | None = None) -> int | None:
+    """The number `text` spells in ASCII digits [0-9], or None. Python's str.isdigit() and int()
+    also take '²⁵⁰' (isdigit only), '１２' and '١٢', which no mail software writes; with `column`,
+    a value beyond that column's range (INT_RANGES) is None as well. Every parser reads numbers
+    taken from a line through here."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    if column is not None:
+        lo, hi = INT_RANGES[column]
+        if not lo <= value <= hi:
+            return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class FileStats:
     unparsed_examples: list[tuple[int, str]] = field(default_factory=list)
     # Failure-looking lines that were deliberately not made into rows, by stated reason.
     ignored_reasons: Counter = field(default_factory=Counter)
+    # Unparsed lines with a stated reason (a parser's exception the pipeline caught), by reason.
+    unparsed_reasons: Counter = field(default_factory=Counter)
     # Successful deliveries by (UTC day "YYYY-MM-DD", recipient domain, relay host): the
     # denominator of failure rates. Only parsers of server logs (postfix, exim) count them.
     deliveries: Counter = field(default_factory=Counter)
@@ -75,6 +95,7 @@ class FileStats:
             "undecodable_chunks": self.undecodable_chunks,
             "unparsed_examples": [{"line_no": n, "line": t} for n, t in self.unparsed_examples],
             "ignored_reasons": dict(self.ignored_reasons),
+            "unparsed_reasons": dict(self.unparsed_reasons),
         }
 
 
@@ -110,8 +131,7 @@ class FileContext:
         """Called by a parser's finish(): add the file's deliveries by (UTC day, domain, relay)."""
         days: dict[str, str | None] = {}
         for hour_key, stamp in self.stamp_of_hour.items():
-            t = self.stamps.convert(stamp)[0]
-            days[hour_key] = None if t is None else datetime.fromtimestamp(t / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
+            days[hour_key] = utc_day(self.stamps.convert(stamp)[0])
         for (hour_key, domain, relay), n in self.raw_deliveries.items():
             day = days[hour_key]
             if day is not None:
@@ -119,8 +139,12 @@ class FileContext:
         self.raw_deliveries.clear()
         self.stamp_of_hour.clear()
 
-    def unparsed(self, line_no: int, line: str) -> None:
+    def unparsed(self, line_no: int, line: str, reason: str | None = None) -> None:
+        """A line not understood. `reason`: why, when it is not just an unknown shape (the pipeline's
+        note of a parser error); counted by reason in FileStats.unparsed_reasons."""
         self.stats.unparsed += 1
+        if reason is not None:
+            self.stats.unparsed_reasons[reason] += 1
         if len(self.stats.unparsed_examples) < UNPARSED_EXAMPLES:
             self.stats.unparsed_examples.append((line_no, line[:500]))
 
@@ -130,6 +154,10 @@ class FileContext:
         self.stats.ignored_reasons[reason] += 1
 
     def emit(self, row: dict[str, Any], stamp: str, line_no: int, line: str) -> dict[str, Any]:
+        for name, (lo, hi) in INT_RANGES.items():  # whatever a parser read: in its column's range
+            v = row.get(name)
+            if v is not None and (type(v) is not int or not lo <= v <= hi):
+                row[name] = None
         t, zone, inferred = self.stamps.convert(stamp)
         row["time"] = t
         row["time_zone"] = zone

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
 
@@ -36,21 +36,44 @@ BARE_TAG = re.compile(r"\S{1,255} exim4?(?:\[\d{1,10}\])?: ")
 # "** addr [<parent>] [fields] [defer (N)] [H=host [ip]:port] [I=[ip]:port]: diagnostic"
 # (Exim's test suite output masks errnos as "dd"/"EEE" and ports as "PORT_S": accepted, kept out
 # of the row.)
+# Linear by construction (issue 17): every repetition is possessive (*+, {m,n}+) or atomic ((?>...)),
+# so no part gives back what it matched. The parts cannot overlap: a value (VALUE) stops before a
+# colon that ends it (": " or the end, the diagnostic follows), a quoted value is one field whatever
+# it holds (Exim's C="..." and T="..."; unterminated, it runs to the end of the line), and a field
+# starts with " X=". (The previous pattern let a quoted value and a bare one split ` T="` runs both
+# ways: 40 of them after a pipe address took 121 s.)
+# Exim escapes a quote inside as \" (../shared/corpora: the Exim test suite's T="... \"volume\" charts").
+QUOTED = r'"(?:[^"\\]|\\.)*+(?:"|$)'
+VALUE = r"(?:[^\s:]|:(?! |$))"
 DELIVERY = re.compile(
-    r"(?P<addr>\S{1,600}?)(?: <(?P<parent>[^>]{0,600})>)?"
-    r"(?P<fields>(?: (?:routing|[A-Z]{1,3}=(?:\S{1,300} \[[^\]\s]{1,64}\](?::\w{1,8})?\*?|\"[^\"]{0,300}\"|\S{1,300})))*)"
-    r"(?: defer \((?P<code>-?\d{1,5}|dd|EEE)\))?(?: H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\w{1,8}))?\*?)?"
-    r"(?: I=\S{1,80})?(?: (?:DT|QT|RT)=[\w.]{1,20})*(?: ?: (?P<diag>.*))?$"
+    rf"(?P<addr>{VALUE}{{1,600}}+)(?: <(?P<parent>[^>]{{0,600}}+)>)?"
+    rf"(?P<fields>(?: (?>routing|[A-Z]{{1,3}}=(?>\S{{1,300}}+ \[[^\]\s]{{1,64}}+\](?::\w{{1,8}}+)?\*?|{QUOTED}|{VALUE}{{1,300}}+)))*+)"
+    r"(?: defer \((?P<code>-?[0-9]{1,5}+|dd|EEE)\))?(?: H=(?P<h>\S{1,300}+) \[(?P<ip>[^\]\s]{1,64}+)\](?::(?P<port>\w{1,8}+))?\*?)?"
+    rf"(?: I={VALUE}{{1,80}}+)?(?: (?:DT|QT|RT)=[\w.]{{1,20}}+)*+(?: ?:(?: (?P<diag>.*))?)?$"
 )
 # Exim 4.96 with an errno: "defer (110): Connection timed out H=host [ip]:port I=... DT=6s: <detail>"
 ERRNO_HOST = re.compile(
-    r"(?P<err>[^:]{1,200}?) H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\d{1,5}))?(?: I=\S{1,80})?"
-    r"(?: (?:DT|QT|RT)=[\w.]{1,20})*: (?P<detail>.*)$"
+    r"(?P<err>[^:]{1,200}?) H=(?P<h>\S{1,300}+) \[(?P<ip>[^\]\s]{1,64}+)\](?::(?P<port>[0-9]{1,5}+))?"
+    rf"(?: I={VALUE}{{1,80}}+)?(?: (?:DT|QT|RT)=[\w.]{{1,20}}+)*+: (?P<detail>.*)$"
 )
 # log_selector +deliver_time / +queue_time append " DT=0s QT=2m" after the reason.
-TRAILING_TIMES = re.compile(r"(?: (?:DT|QT|RT)=[\w.]{1,20})+$")
+TIME_FIELD = re.compile(r"(?:DT|QT|RT)=[\w.]{1,20}")
+
+
+def _strip_times(text: str) -> str:
+    """`text` without its trailing " DT=.. QT=.. RT=.." fields, taken off from the end one by one (a
+    `(...)+$` regex retries every start: a 64 KiB run of " DT=1s" then cost 5.7 s). Exim writes
+    each once; more than 8 are not its own and stay in the text."""
+    end = len(text)
+    for _ in range(8):
+        i = text.rfind(" ", max(0, end - 24), end)
+        if i < 0 or not TIME_FIELD.fullmatch(text, i + 1, end):
+            break
+        end = i
+    return text[:end]
 FIELD_HOST = re.compile(r" H=(?P<h>\S{1,300}) \[(?P<ip>[^\]\s]{1,64})\](?::(?P<port>\w{1,8}))?")
-FIELD = re.compile(r" ([A-Z]{1,3})=(\S{1,300})")
+# A quoted value (T="subject" of log_selector +subject) is one field: what it holds is never read as fields.
+FIELD = re.compile(rf" ([A-Z]{{1,3}})=({QUOTED}|\S{{1,300}}+)")
 REMOTE_ERROR = re.compile(
     r"SMTP error from remote mail server after (?:pipelined )?(?P<cmd>RCPT TO|MAIL FROM|end of data|DATA|BDAT|"
     r"initial connection|EHLO|HELO|AUTH|STARTTLS|QUIT|\S{1,40}).{0,700}?: (?P<reply>.*)$"
@@ -203,6 +226,11 @@ def arrival_fields(raw: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sender, _, rest = raw[3:].partition(" ")
     out["sender"] = "" if sender == "<>" else sender
+    # The subject (log_selector +subject) comes after every field read here (receive.c writes
+    # H=, U=, P=, A=, S=, id= before T="..."): nothing in it is read as a field or a client.
+    t = rest.find(' T="')
+    if t >= 0:
+        rest = rest[:t]
     c = CLIENT.search(rest)
     if c:
         out["client_host"] = c.group("name") or c.group("helo")
@@ -210,8 +238,8 @@ def arrival_fields(raw: str | None) -> dict[str, Any]:
     for key, value in FIELD.findall(" " + rest):
         if key == "A" and ":" in value:
             out["sasl_username"] = value.split(":", 1)[1]
-        elif key == "S" and value.isdigit():
-            out["size"] = int(value)
+        elif key == "S":
+            out["size"] = ascii_int(value, "size")
     i = rest.find(" id=")
     if i >= 0:
         out["message_id"] = rest[i + 4:].split(" ", 1)[0].strip("<>") or None
@@ -477,7 +505,7 @@ class EximParser:
             row.update(arrival_fields(state.arrivals.get(mid)))
             self._emit(ctx, row, line_no, line)
             return
-        diag = TRAILING_TIMES.sub("", d.group("diag") or "")
+        diag = _strip_times(d.group("diag") or "")
         code = d.group("code")
         if code in ("dd", "EEE"):  # Exim's test suite masks the errno
             code = None
@@ -516,7 +544,7 @@ class EximParser:
         rcpt = d.group("parent") if addr.startswith(("|", "/")) and d.group("parent") else addr
         row = _row(stamp, zone, host, event, "local" if local else "outbound",
                    queue_id=mid, recipient=rcpt, recipient_domain=domain_of(rcpt), relay_host=rhost, relay_ip=rip,
-                   relay_port=int(rport) if rport and rport.isdigit() else None,  # test suite: PORT_S
+                   relay_port=ascii_int(rport, "relay_port"),  # test suite: PORT_S
                    smtp_code=smtp_code, enhanced_status=enh,
                    smtp_stage=stage, error_code=code, diagnostic=diag or f"deferred (code {code})")
         last = state.last_deferral(mid, rcpt) if event == "expired" else None
@@ -575,7 +603,7 @@ class EximParser:
         if a.group("for") is None and who.startswith("H="):
             # "<driver> authenticator failed H=host [ip] 535 ...": our client login to a server failed
             # (smtp transport); "... failed for <client>" is a client failing against us.
-            text_ = TRAILING_TIMES.sub("", a.group("text"))
+            text_ = _strip_times(a.group("text"))
             row = _row(stamp, zone, host, "auth_failed", "outbound", smtp_stage="AUTH",
                        relay_host=c.group("name") if c else None, relay_ip=c.group("ip") if c else None,
                        smtp_code=split_reply(text_)[0], enhanced_status=split_reply(text_)[1],

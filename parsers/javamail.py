@@ -18,11 +18,11 @@ OpenJDK 17 here against the loopback trouble server (tools/samples/JavaMailScena
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.smtp import split_reply
+from logscan.timestamps import strptime_iso
 
 NAME = "javamail"
 
@@ -47,6 +47,8 @@ SERVER = re.compile(r"(?:Couldn't connect to host, port|Could not connect to SMT
 # configureSSLSocket reached from createSocket, not from startTLS (mail.smtp.ssl.enable: implicit)
 STARTTLS_FRAME = "at com.sun.mail.smtp.SMTPTransport.startTLS("
 SSL_SOCKET_FRAME = "at com.sun.mail.util.SocketFetcher.configureSSLSocket("
+# A trace's state stays bounded whatever follows its first line (the lines beyond are still counted).
+MAX_CHAIN, MAX_MESSAGE_LINES = 64, 200
 ISO_HEADER = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
 
 
@@ -104,16 +106,18 @@ class JavamailParser:
                     continue
                 e = ANY_EXCEPTION.match(line)
                 if e and (line.startswith(("\t", "Caused by: "))):
-                    state.trace[2].append([e.group(1), [e.group(2)]])
+                    if len(state.trace[2]) < MAX_CHAIN:
+                        state.trace[2].append([e.group(1), [e.group(2)]])
                     continue
                 if not (JUL_HEADER.match(line) or ISO_HEADER.match(line) or re.match(r"[A-Z]{4,8}: ", line)
                         or (line[:1] != "\t" and MAIL_EXCEPTION_IN_LINE.search(line))):
-                    state.trace[2][-1][1].append(line)  # the message continues on this line
+                    if len(state.trace[2][-1][1]) < MAX_MESSAGE_LINES:
+                        state.trace[2][-1][1].append(line)  # the message continues on this line
                     continue
                 self.finish(ctx, state)  # (a mail exception of its own starts a new trace)
             h = JUL_HEADER.match(line)
             if h:
-                state.stamp = datetime.strptime(h.group(1), "%b %d, %Y %I:%M:%S %p").isoformat()
+                state.stamp = strptime_iso(h.group(1), "%b %d, %Y %I:%M:%S %p")
                 continue
             i = ISO_HEADER.match(line)
             if i:
@@ -156,7 +160,7 @@ class JavamailParser:
         }
         server = SERVER.search(top)
         if server:
-            row["relay_host"], row["relay_port"] = server.group("host"), int(server.group("port"))
+            row["relay_host"], row["relay_port"] = server.group("host"), ascii_int(server.group("port"), "relay_port")
         ctx.emit(row, state.stamp or "", line_no, line)
 
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
 
 NAME = "msmtp"
 
-FIELD = re.compile(r"(\w{1,20})=('(?:[^']|'(?! \w{1,20}=|$)){0,8000}'|\S{0,2000})")
+# A key starts a word ((?<!\w)): tried inside every run of word characters, \w{1,20} made a long
+# line without '=' cost 20 steps a character.
+FIELD = re.compile(r"(?<!\w)(\w{1,20})=('(?:[^']|'(?! \w{1,20}=|$)){0,8000}'|\S{0,2000})")
 # A line with an exit code other than EX_OK is a failure row (or, without msmtp's fields, an unparsed
 # line), never ignored (tests/test_failure_markers.py)
 FAILURE_MARKERS = re.compile(r"\bexitcode=EX_(?!OK\b)[A-Z]{2,12}\b")
@@ -91,7 +93,7 @@ class MsmtpParser:
     def _row(f: dict[str, str], stamp: str, host: str | None, line: str, line_no: int, ctx: FileContext) -> None:
         errormsg = f.get("errormsg", "")
         reply = f.get("smtpmsg", "").replace("\\n", " ")
-        code = int(f["smtpstatus"]) if f.get("smtpstatus", "").isdigit() else None
+        code = ascii_int(f.get("smtpstatus"), "smtp_code")
         recipients = [r for r in f.get("recipients", "").split(",") if r]
         named = re.search(r"recipient address (\S+) not accepted", errormsg)
         rcpt = named.group(1) if named else (recipients[0] if recipients else None)
@@ -116,9 +118,8 @@ class MsmtpParser:
         }
         port = CONNECT_PORT.search(errormsg)
         if port:
-            row["relay_port"] = int(port.group(1))
-        if f.get("mailsize", "").isdigit():
-            row["size"] = int(f["mailsize"])
+            row["relay_port"] = ascii_int(port.group(1), "relay_port")
+        row["size"] = ascii_int(f.get("mailsize"), "size")
         ctx.emit(row, stamp, line_no, line)
 
 

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import timedelta
+from itertools import accumulate
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.smtp import split_reply
+from logscan.timestamps import EPOCH, MAX_MICROS
 
 NAME = "nodemailer"
 
@@ -47,6 +49,33 @@ STAGE = {"CONN": "connect", "EHLO": "EHLO", "HELO": "HELO", "STARTTLS": "STARTTL
 EVENT = {"EAUTH": "auth_failed", "ENOAUTH": "auth_failed", "EOAUTH2": "auth_failed", "ETLS": "tls_failed",
          "ECONNECTION": "connect_failed", "ETIMEDOUT": "connect_failed", "EDNS": "connect_failed",
          "ESOCKET": "connect_failed"}
+
+
+# util.inspect of an Error is a few dozen lines (message, stack, properties); a block is closed at
+# this many, so that a file of lines after one "Error: " is not held (and copied) whole.
+MAX_BLOCK_LINES = 500
+# A logger's record nests a few levels (record, err, cause); json.loads recurses per level.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*+"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]++")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _json_depth(line: str) -> int:
+    """How deep the brackets of a JSON line nest (strings left out), without recursion."""
+    if line.count("[") + line.count("{") <= MAX_JSON_DEPTH:
+        return 0  # cannot nest deeper: the common case, two C-level counts
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", line))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)  # C-level: 64 KiB in ~2 ms
+
+
+def _text(value: Any, limit: int = 300) -> str | None:
+    """A JSON value read as a text field: a string (cut to `limit`, lone surrogates replaced, as
+    '\\ud800' decodes to one and Arrow only takes UTF-8), or None for any other type."""
+    if type(value) is not str:
+        return None
+    value = value[:limit]
+    return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
 
 
 def _tls_mode(command: str | None, tls_evidence: bool) -> str | None:
@@ -109,7 +138,8 @@ class NodemailerParser:
                     state.block.append(line)
                     self.finish(ctx, state)
                     continue
-                if line[:1] in (" ", "\t") or not STAMPED.match(line) and not line.startswith(("{", "Error", "[Error")):
+                if len(state.block) < MAX_BLOCK_LINES and (line[:1] in (" ", "\t") or not STAMPED.match(line)
+                                                          and not line.startswith(("{", "Error", "[Error"))):
                     state.block.append(line)
                     continue
                 self.finish(ctx, state)
@@ -161,11 +191,10 @@ class NodemailerParser:
         if code not in CODES and not nodemailer_frame and not message.startswith(MESSAGES):
             return  # an Error from elsewhere in the application
         rc = props.get("responseCode")
-        row = _row(message, code, props.get("command"), int(rc) if rc and rc.isdigit() else None)
+        row = _row(message, code, props.get("command"), ascii_int(rc, "smtp_code"))
         row["tls_mode"] = _tls_mode(props.get("command"), tls_frame or props.get("library") == "SSL routines")
         # Node's socket errors carry the peer: "  address: '127.0.0.1'," and "  port: 2599,"
-        if props.get("port", "").isdigit():
-            row["relay_port"] = int(props["port"])
+        row["relay_port"] = ascii_int(props.get("port"), "relay_port")
         if props.get("address"):
             row["relay_ip"] = props["address"]
         if props.get("hostname"):  # the name a failed DNS lookup was for (EDNS)
@@ -180,11 +209,15 @@ class NodemailerParser:
         of an application's log in a public repository:
         [2026-04-09 14:06:35.862] [ERROR] [email] failed_to_send_email {"error":{"code":"EAUTH",
         "response":"535 Incorrect authentication data","responseCode":535,"command":"AUTH PLAIN"}}
-        False when the text is not JSON."""
+        False when the text is not JSON. A serialised Error's fields as pino/winston write them; any
+        other type or size is not read."""
         line = text if line is None else line
+        if _json_depth(text) > MAX_JSON_DEPTH:
+            ctx.unparsed(line_no, line)  # not a logger's record (the decoder would recurse that deep)
+            return True
         try:
             record, _ = json.JSONDecoder().raw_decode(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
         err = None
         if isinstance(record, dict):
@@ -197,21 +230,21 @@ class NodemailerParser:
             if FAILURE_MARKERS.search(text):
                 ctx.unparsed(line_no, line)
             return True
-        code = err.get("code")
+        code, command = _text(err.get("code")), _text(err.get("command"))
         if code not in CODES and "nodemailer" not in str(err.get("stack", "")) \
                 and not err["message"].startswith(MESSAGES):
             return True
-        message = err["message"].replace("\n", " ")
-        row = _row(message, code, err.get("command"), err.get("responseCode"))
-        row["tls_mode"] = _tls_mode(err.get("command"), "TLSSocket." in str(err.get("stack", "")))
-        if isinstance(err.get("port"), int):
+        message = _text(err["message"], 8000).replace("\n", " ")
+        rc = err.get("responseCode")
+        row = _row(message, code, command, rc if type(rc) is int else None)
+        row["tls_mode"] = _tls_mode(command, "TLSSocket." in str(err.get("stack", "")))
+        if type(err.get("port")) is int:
             row["relay_port"] = err["port"]
-        if isinstance(err.get("address"), str):
-            row["relay_ip"] = err["address"]
+        row["relay_ip"] = _text(err.get("address"))
         t = record.get("time")
         stamp = state.stamp or ""
-        if isinstance(t, int) and t > 10**11:  # pino's epoch milliseconds
-            stamp = datetime.fromtimestamp(t / 1000, tz=timezone.utc).isoformat()
+        if type(t) is int and 10**11 < t < MAX_MICROS // 1000:  # pino's epoch milliseconds
+            stamp = (EPOCH + timedelta(milliseconds=t)).isoformat()
         ctx.emit(row, stamp, line_no, line)
         return True
 

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.smtp import domain_of, split_reply
+from logscan.timestamps import strptime_iso
 
 NAME = "phpmailer"
 
@@ -91,6 +91,7 @@ DETAIL_REASON = "the detail of a failure whose summary above is its row (WP Mail
 MARKER_REASONS = (SUMMARY_REASON, QUIT_REASON, DETAIL_REASON)
 COMMAND_FAILED = re.compile(r"SMTP ERROR: (?P<cmd>[A-Z][A-Za-z ]{0,20}) command failed: ?(?P<reply>.*)$")
 CONNECT_FAILED = re.compile(r"SMTP ERROR: Failed to connect to server: (?P<reason>.*?) ?\((?P<errno>-?\d{1,6})\)$")
+MAX_TEXT = 8000  # a diagnostic or PHP warning continued over lines stops growing here
 SUMMARIES = ("SMTP Error: ", "Mailer Error: ", "SMTP connect() failed")
 # SMTP.php errorHandler(): "Connection failed. Error #2: <PHP warning> [<file> line <n>]" (level 3+)
 PHP_WARNING = re.compile(r"Connection failed\. Error #\d{1,6}: (?P<msg>.*)$")
@@ -245,10 +246,11 @@ class PhpmailerParser:
         if s.group("iso"):
             state.stamp = s.group("iso").replace(",", ".")
         elif s.group("php"):
-            t = datetime.strptime(s.group("php"), "%d-%b-%Y %H:%M:%S").isoformat()
-            state.stamp = t + ("+00:00" if s.group("zone") == "UTC" else "")
+            t = strptime_iso(s.group("php"), "%d-%b-%Y %H:%M:%S")  # None: no real date (30-Feb)
+            state.stamp = t and t + ("+00:00" if s.group("zone") == "UTC" else "")
         else:
-            state.stamp = datetime.strptime(s.group("us"), "%m/%d/%Y %I:%M:%S %p").isoformat() + "+00:00"
+            t = strptime_iso(s.group("us"), "%m/%d/%Y %I:%M:%S %p")
+            state.stamp = t and t + "+00:00"
 
     @staticmethod
     def _continuation(text: str, line: str, line_no: int, ctx: FileContext, state: PhpmailerState) -> None:
@@ -259,11 +261,13 @@ class PhpmailerParser:
             state.last_row, state.cause_open = None, False
             ctx.unparsed(line_no, line)  # a failure text we cannot place: shown, never ignored
         elif text.strip() and state.cause_open:
-            state.causes[-1] += " " + text.strip()  # the rest of a PHP warning
+            if len(state.causes[-1]) < MAX_TEXT:  # bounded: appending is not quadratic
+                state.causes[-1] += " " + text.strip()  # the rest of a PHP warning
         elif text.strip() and state.last_row is not None:
             # continuation of a multi-line reply that became a row (indented in the echo form, at
             # column 0 in the error_log form and in closures that write $str as it is)
-            state.last_row["diagnostic"] += " " + text.strip()
+            if len(state.last_row["diagnostic"]) < MAX_TEXT:
+                state.last_row["diagnostic"] += " " + text.strip()
         else:
             state.last_row = None  # the rest of a multi-line debug message
 
@@ -283,7 +287,7 @@ class PhpmailerParser:
             state.new_attempt()
             o = OPENING.match(text)
             if o:
-                state.server = (o.group("host").strip("[]"), int(o.group("port")))
+                state.server = (o.group("host").strip("[]"), ascii_int(o.group("port"), "relay_port"))
                 state.tls_mode = "implicit" if o.group("wrap") else "none"
             return
         w = PHP_WARNING.match(text)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, host_ip_port, split_reply
 
@@ -51,7 +51,7 @@ ADDR = r'(?:"(?:[^"\\]|\\.){0,256}+"(?:@[^<>\s]{0,255})?|[^>]{0,512})'
 # smtp/lmtp/local/...: "to=<r>, [orig_to=<o>, ]relay=..., delay=..., delays=..., dsn=X.Y.Z, status=S (text)"
 DELIVERY = re.compile(
     rf"to=<(?P<rcpt>{ADDR})>, (?:orig_to=<(?P<orig>{ADDR})>, )?relay=(?P<relay>[^,]{{0,300}}), "
-    r"(?:[a-z_]{1,20}=[^,]{0,100}, ){0,6}dsn=(?P<dsn>\d\.\d{1,3}\.\d{1,3}), status=(?P<status>[\w-]{1,40})"
+    r"(?>[a-z_]{1,20}=[^,]{0,100}, ){0,6}dsn=(?P<dsn>[0-9]\.[0-9]{1,3}\.[0-9]{1,3}), status=(?P<status>[\w-]{1,40})"
     r"(?: \((?P<text>.*?)\)?)?$"  # a line cut inside the text still parses
 )
 # qmgr: "from=<s>, size=n, nrcpt=n (queue active)" / "from=<s>, status=expired, returned to sender"
@@ -243,7 +243,7 @@ def correlated(info: dict[str, Any] | None) -> dict[str, Any]:
         if f:
             out["sender"] = f.group("sender")
             if f.group("size"):
-                out["size"] = int(f.group("size"))
+                out["size"] = ascii_int(f.group("size"), "size")
     raw = info.get("uid=")
     if raw is not None and "sender" not in out:
         i = raw.find(" from=<")  # pickup: "uid=0 from=<root>"

@@ -35,7 +35,7 @@ NAME = "rubysmtp"
 # progname, message)
 RECORD = re.compile(r"([DIWEFAU]), \[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?) #\d{1,10}\] {0,2}"
                     r"(DEBUG|INFO|WARN|ERROR|FATAL|ANY|UNKNOWN) -- ([^:]{0,200}): (.{0,16000})$")
-TAGS = re.compile(r"(?:\[[^\[\]]{1,200}\] ){1,10}")
+TAGS = re.compile(r"(?:\[[^\[\]]{1,200}+\] ){1,10}+")  # possessive: linear on any line
 JOB_ID = re.compile(r"\(Job ID: ([\w-]{1,100})\)")
 PERFORMING = re.compile(r"Performing (\S{1,200}) \(Job ID: ([\w-]{1,100})\) .{0,500}?with arguments: (.{0,8000})$")
 ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]{1,200}@[A-Za-z0-9.-]{1,255}[A-Za-z0-9]")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import FileContext, Sample, ascii_int
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
 
@@ -25,12 +25,18 @@ NAME = "smtplib"
 # "2026-11-27 20:58:41,542 ERROR shop.mailer: message" (logging's asctime, also with "." or "T")
 RECORD = re.compile(r"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?) ")
 EXCEPTION = re.compile(r"((?:smtplib\.|ssl\.|socket\.)?[A-Z]\w{0,60}(?:Error|Refused|Disconnected|Exception|timeout|gaierror)"
-                       r"|socket\.(?:timeout|gaierror|herror)): ?(.{0,8000})$")
-REPR = re.compile(r"\b(SMTP\w{0,40}(?:Error|Refused|Disconnected|Exception))\((.{0,8000})\)\s*$")
-CODE_TEXT = re.compile(r"\((?P<code>\d{3}), b(?P<q>['\"])(?P<text>.{0,8000}?)(?P=q)(?:, '(?P<sender>[^']{0,512})')?\)")
+                       r"|socket\.(?:timeout|gaierror|herror)): ?(.{0,8000}+)$")
+# "...: SMTPAuthenticationError(535, b'...')" at the end of a record: see _repr() (a regex searched
+# from every "SMTP...Error(" of a line to its end was quadratic).
+REPR_START = re.compile(r"\b(SMTP\w{0,40}(?:Error|Refused|Disconnected|Exception))\(")
+REPR_MAX = 8000
+# (code, b'text') as repr() writes bytes: the quote it chose is escaped inside, so the text is read
+# in one pass to its closing quote (a lazy `.{0,8000}?` to a back-reference was quadratic: 1.4 s).
+CODE_TEXT = re.compile(r"\((?P<code>[0-9]{3}), b(?:'(?P<text1>(?:[^'\\]|\\.){0,8000}+)'|\"(?P<text2>(?:[^\"\\]|\\.){0,8000}+)\")"
+                       r"(?:, '(?P<sender>[^']{0,512}+)')?\)")
 # smtplib's exception named in a one-line record: "send failed: smtplib.SMTPAuthenticationError: (535, ...)"
 # (logger.error("%s: %s", type(e).__name__, e), traceback.format_exception_only())
-EXCEPTION_IN_LINE = re.compile(r"(?<![\w.])((?:smtplib\.)?SMTP[A-Za-z]{0,40}(?:Error|Refused|Disconnected|Exception)): ?(.{0,8000})$")
+EXCEPTION_IN_LINE = re.compile(r"(?<![\w.])((?:smtplib\.)?SMTP[A-Za-z]{0,40}(?:Error|Refused|Disconnected|Exception)): ?(.{0,8000}+)$")
 # A line that names one of smtplib's exceptions (Lib/smtplib.py) is a failure row or an unparsed line,
 # never ignored (tests/test_failure_markers.py)
 FAILURE_MARKERS = re.compile(r"(?<![\w])(?:smtplib\.)?SMTP(?:Authentication|Recipients|Sender|Data|Helo|Connect|Server|NotSupported"
@@ -50,6 +56,19 @@ EVENT = {
     "SMTPServerDisconnected": ("connect_failed", None),
     "SMTPNotSupportedError": ("tls_failed", "STARTTLS"),
 }
+
+
+def _repr(line: str) -> tuple[str, str, int] | None:
+    """(exception, "(args)", where it starts) of an smtplib exception's repr ending the line, or None: the first
+    "SMTP...Error(" whose arguments run to the line's last ")" within REPR_MAX characters."""
+    tail = line.rstrip()
+    if not tail.endswith(")"):
+        return None
+    close = len(tail) - 1
+    for m in REPR_START.finditer(line, max(0, close - REPR_MAX - 64)):
+        if close - m.end() <= REPR_MAX:
+            return m.group(1), f"({line[m.end():close]})", m.start()
+    return None
 
 
 def _tls_frame(frame: str, code: str) -> str | None:
@@ -100,7 +119,7 @@ class SmtplibParser:
     def detect(self, lines: list[str]) -> float:
         # smtplib's own exception lines, or log records that end in an smtplib exception's repr.
         hits = sum(1 for x in lines
-                   if (x.startswith("smtplib.SMTP") and EXCEPTION.match(x)) or (RECORD.match(x) and REPR.search(x)))
+                   if (x.startswith("smtplib.SMTP") and EXCEPTION.match(x)) or (RECORD.match(x) and _repr(x)))
         return hits / len(lines) if lines else 0.0
 
     def new_state(self) -> SmtplibState:
@@ -145,9 +164,9 @@ class SmtplibParser:
                 p = PREFIX.match(line)
                 if p:
                     state.stamp = p.group("stamp")
-            rep = REPR.search(line) if "(" in line else None
-            if rep and not line[:rep.start()].endswith("raise "):  # (a frame's code line is no record)
-                self._emit(rep.group(1), f"({rep.group(2)})", line, first_line_no + offset, ctx, state, None)
+            rep = _repr(line) if "(" in line else None
+            if rep and not line[:rep[2]].endswith("raise "):  # (a frame's code line is no record)
+                self._emit(rep[0], rep[1], line, first_line_no + offset, ctx, state, None)
                 continue
             e = EXCEPTION_IN_LINE.search(line) if "SMTP" in line else None
             if e:
@@ -182,8 +201,8 @@ class SmtplibParser:
         short = exc.rsplit(".", 1)[-1]
         event, stage = _event(exc, text)
         ct = CODE_TEXT.search(text)
-        code = int(ct.group("code")) if ct else None
-        reply = ct.group("text").replace("\\n", " ") if ct else text.strip("'\"")
+        code = ascii_int(ct.group("code"), "smtp_code") if ct else None
+        reply = (ct.group("text1") or ct.group("text2") or "").replace("\\n", " ") if ct else text.strip("'\"")
         diagnostic = f"{code} {reply}" if code else f"{short}: {reply}"
         if cause:
             diagnostic = f"{diagnostic} (after {cause})"

@@ -31,8 +31,8 @@ NAME = "symfony"
 RECORD = re.compile(r"\[(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:?\d\d)?)\] ([\w.-]{1,60})\."
                     r"(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): (.{0,16000})$")
 # Monolog's normalized exception in the context: "[object] (Class(code: N): message at file:line)"
-EXCEPTION = re.compile(r' \{"exception":"\[object\] \((?P<cls>(?:[A-Za-z_]\w{0,60}\\\\){0,8}'
-                       r'(?:Swift_\w{0,60}Exception|TransportException|\w{0,60}Exception))\(code: (?P<code>-?\d{1,6})\): ')
+EXCEPTION = re.compile(r' \{"exception":"\[object\] \((?P<cls>(?:[A-Za-z_]\w{0,60}+\\\\){0,8}+'
+                       r'(?:Swift_\w{0,60}Exception|TransportException|\w{0,60}Exception))\(code: (?P<code>-?[0-9]{1,6})\): ')
 MAIL_CLASS = re.compile(r"Symfony\\\\Component\\\\Mailer\\\\Exception\\\\|^Swift_")
 MENTIONS = re.compile(r"Symfony\\+Component\\+Mailer\\+Exception|Swift_TransportException")
 GOT_CODE = re.compile(r'but got code "(\d{3})"')

@@ -66,8 +66,11 @@ NAMED_BEFORE_FAMILIES = 5  # at most; fewer when the families would not fit
 
 def category_chart(times: pd.Series, categories: pd.Series, start, end, unit: str | None = None,
                    other_label: str = "other", families: dict[str, str] | None = None) -> Chart | None:
-    """Stacked bars: failures per time bin and category over [start, end). None when empty."""
-    if times.empty:
+    """Stacked bars: failures per time bin and category over [start, end). None when empty (or when
+    no failure has a time: a line without a readable stamp has none)."""
+    timed = times.notna()
+    times, categories = times[timed], categories[timed]
+    if times.empty or start is None or end is None or pd.isna(start) or pd.isna(end):
         return None
     start, end = pd.Timestamp(start), pd.Timestamp(end)
     unit = unit or _unit_for(start, end)

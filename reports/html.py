@@ -33,6 +33,7 @@ def _compiled(lang: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # NaT (a failure whose line had no readable stamp) is no time either: it has no strftime
     env.filters["when"] = lambda t: "" if t is None or t != t else t.strftime("%Y-%m-%d %H:%M UTC")
     env.filters["pct"] = lambda x: f"{100 * x:.1f}%"
     env.filters["codespans"] = codespans
