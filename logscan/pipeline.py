@@ -176,6 +176,7 @@ def _table_of(rows: list[dict], ctx: FileContext) -> pa.Table:
             signed_table([r])
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
             ctx.stats.failures -= 1
+            ctx.last_failure_line = -1  # the line is unparsed now, not a failure line
             why = f"{ctx.stats.format} row not storable: {type(exc).__name__}: {exc}"[:300]
             ctx.unparsed(r.get("line_no") or 0, str(r.get("line") or ""), why)
             print(f"logscan: {ctx.path}:{r.get('line_no')}: line counted as unparsed ({why})", file=sys.stderr)
@@ -193,7 +194,8 @@ class _Undo:
     def __init__(self, ctx: FileContext, state, with_state: bool) -> None:
         st = ctx.stats
         self.rows = len(ctx.rows)
-        self.counts = (st.failures, st.unparsed, len(st.unparsed_examples), st.first_time, st.last_time)
+        self.counts = (st.failures, st.unparsed, len(st.unparsed_examples), st.first_time, st.last_time,
+                       ctx.last_failure_line, ctx.last_unparsed_line)
         self.reasons = st.ignored_reasons.copy(), st.unparsed_reasons.copy()
         self.deliveries, self.hours = ctx.raw_deliveries, ctx.stamp_of_hour
         ctx.raw_deliveries, ctx.stamp_of_hour = {}, {}
@@ -214,7 +216,8 @@ class _Undo:
     def undo(self, ctx: FileContext, state) -> None:
         st = ctx.stats
         del ctx.rows[self.rows:]
-        st.failures, st.unparsed, examples, st.first_time, st.last_time = self.counts
+        st.failures, st.unparsed, examples, st.first_time, st.last_time, ctx.last_failure_line, \
+            ctx.last_unparsed_line = self.counts
         del st.unparsed_examples[examples:]
         st.ignored_reasons, st.unparsed_reasons = self.reasons
         ctx.raw_deliveries, ctx.stamp_of_hour = self.deliveries, self.hours

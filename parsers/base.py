@@ -111,6 +111,10 @@ class FileContext:
     # hour key; fold_deliveries() turns them into FileStats.deliveries once per file.
     raw_deliveries: dict[tuple[str, str, str], int] = field(default_factory=dict)
     stamp_of_hour: dict[str, str] = field(default_factory=dict)
+    # The line of the last row: a line that gives several rows (Sendmail's to= list, PHPMailer
+    # messages glued on one line) is one failure line, so lines = failures + ignored + unparsed holds.
+    last_failure_line: int = -1
+    last_unparsed_line: int = -1  # likewise: a line is unparsed once, and not if it gave a row
 
     def delivered(self, hour_key: str, stamp: str, recipient: str, relay: str) -> None:
         """Count one successful delivery. `hour_key` is any prefix of the stamp that fixes its UTC
@@ -141,8 +145,11 @@ class FileContext:
 
     def unparsed(self, line_no: int, line: str, reason: str | None = None) -> None:
         """A line not understood. `reason`: why, when it is not just an unknown shape (the pipeline's
-        note of a parser error); counted by reason in FileStats.unparsed_reasons."""
-        self.stats.unparsed += 1
+        note of a parser error); counted by reason in FileStats.unparsed_reasons. A line counts once:
+        one that already gave a row stays a failure line (its text is still shown as an example)."""
+        if line_no != self.last_failure_line and line_no != self.last_unparsed_line:
+            self.stats.unparsed += 1
+            self.last_unparsed_line = line_no
         if reason is not None:
             self.stats.unparsed_reasons[reason] += 1
         if len(self.stats.unparsed_examples) < UNPARSED_EXAMPLES:
@@ -166,7 +173,12 @@ class FileContext:
         row["line_no"] = line_no
         row["line"] = line
         self.rows.append(row)
-        self.stats.failures += 1
+        if line_no != self.last_failure_line:
+            self.stats.failures += 1
+            self.last_failure_line = line_no
+            if line_no == self.last_unparsed_line:  # part of it was not understood, but it gave a row
+                self.stats.unparsed -= 1
+                self.last_unparsed_line = -1
         if t is not None:
             if self.stats.first_time is None or t < self.stats.first_time:
                 self.stats.first_time = t

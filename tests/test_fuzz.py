@@ -130,7 +130,8 @@ def check_file(fmt: str, data: bytes, path: str = "fuzz.log"):
     assert st_.lines == expected_lines
     assert st_.lines == st_.failures + st_.ignored + st_.unparsed and st_.ignored >= 0
     assert not st_.unparsed_reasons, f"a parser raised: {dict(st_.unparsed_reasons)}"
-    assert sum(t.num_rows for t in tables) == st_.failures
+    # a failure line gives one row, or several (Sendmail's to= list, PHPMailer messages glued on one line)
+    assert sum(t.num_rows for t in tables) >= st_.failures and (st_.failures > 0) == any(t.num_rows for t in tables)
     for t in tables:
         assert set(t.column("event").to_pylist()) <= set(EVENTS)
         assert None not in t.column("category").to_pylist()
