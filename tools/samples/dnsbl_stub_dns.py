@@ -16,30 +16,20 @@ Standard library only.
 """
 from __future__ import annotations
 
-import socket
 import struct
 import sys
 
-HOST = "127.0.0.1"  # never change: loopback only
+from nxdomain_dns import question_of, serve  # (beside this file; the server binds 127.0.0.1 only)
+
 ZONE = "bl.logscan.test"
 LISTED = {"4.0.0.127." + ZONE}
 
 
 def answer(query: bytes) -> bytes | None:
-    if len(query) < 12:
+    q = question_of(query)
+    if q is None:
         return None
-    qid, flags, qdcount = struct.unpack("!HHH", query[:6])
-    if flags & 0x8000 or qdcount != 1:
-        return None
-    end, labels = 12, []
-    while end < len(query) and query[end] != 0:
-        n = query[end]
-        labels.append(query[end + 1:end + 1 + n].decode("ascii", "replace").lower())
-        end += 1 + n
-    if end + 5 > len(query):
-        return None
-    qtype = struct.unpack("!H", query[end + 1:end + 3])[0]
-    question = query[12:end + 5]
+    qid, flags, labels, qtype, question = q
     name = ".".join(labels)
     base = 0x8000 | (flags & 0x7900) | 0x0080 | 0x0400  # QR, opcode+RD copied, RA, AA
     if "nxdomain" in labels or (name.endswith("." + ZONE) and name not in LISTED):
@@ -51,16 +41,5 @@ def answer(query: bytes) -> bytes | None:
     return struct.pack("!HHHHHH", qid, base, 1, 1, 0, 0) + question + rr
 
 
-def main() -> int:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((HOST, 53))
-    print("dnsbl_stub_dns ready on 127.0.0.1:53", flush=True)
-    while True:
-        query, peer = sock.recvfrom(4096)
-        reply = answer(query)
-        if reply is not None:
-            sock.sendto(reply, peer)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve(answer, "dnsbl_stub_dns"))

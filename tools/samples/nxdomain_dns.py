@@ -16,30 +16,45 @@ import sys
 HOST = "127.0.0.1"  # never change: loopback only
 
 
-def nxdomain(query: bytes) -> bytes | None:
+def question_of(query: bytes) -> tuple[int, int, list[str], int, bytes] | None:
+    """(id, flags, the name's labels in lower case, QTYPE, the question as sent) of a DNS query
+    with one question (RFC 1035 4.1.1, 4.1.2), or None for anything else."""
     if len(query) < 12:
         return None
     qid, flags, qdcount = struct.unpack("!HHH", query[:6])
     if flags & 0x8000 or qdcount != 1:  # not a query, or not one question
         return None
-    end = 12
+    end, labels = 12, []
     while end < len(query) and query[end] != 0:  # the question's name: length-prefixed labels
-        end += 1 + query[end]
-    question = query[12:end + 5]  # name, root label, QTYPE, QCLASS
+        n = query[end]
+        labels.append(query[end + 1:end + 1 + n].decode("ascii", "replace").lower())
+        end += 1 + n
+    if end + 5 > len(query):
+        return None
+    qtype = struct.unpack("!H", query[end + 1:end + 3])[0]
+    return qid, flags, labels, qtype, query[12:end + 5]  # name, root label, QTYPE, QCLASS
+
+
+def nxdomain(query: bytes) -> bytes | None:
+    q = question_of(query)
+    if q is None:
+        return None
+    qid, flags, _, _, question = q
     reply_flags = 0x8000 | (flags & 0x7900) | 0x0080 | 3  # QR, opcode and RD copied, RA, NXDOMAIN
     return struct.pack("!HHHHHH", qid, reply_flags, 1, 0, 0, 0) + question
 
 
-def main() -> int:
+def serve(answer, name: str) -> int:
+    """Answer UDP queries on 127.0.0.1:53 with answer(query) (None: no reply), for ever."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((HOST, 53))
-    print("nxdomain_dns ready on 127.0.0.1:53", flush=True)
+    print(f"{name} ready on 127.0.0.1:53", flush=True)
     while True:
         query, peer = sock.recvfrom(4096)
-        reply = nxdomain(query)
+        reply = answer(query)
         if reply is not None:
             sock.sendto(reply, peer)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve(nxdomain, "nxdomain_dns"))
