@@ -809,7 +809,7 @@ def formats_cmd() -> None:
     from logscan.parsers import REGISTRY
 
     for name, p in sorted(REGISTRY.items()):
-        typer.echo(f"{name:<12} {p.description}")
+        typer.echo(f"{name:<12} {'server' if p.traits.server else 'client':<7} {p.description}")
 
 
 @app.command("schema")

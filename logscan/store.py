@@ -372,26 +372,45 @@ def _is_mapping_of_records(value: dict) -> bool:
     return all(_is_plain(v, 3, lists=False) for v in value.values()) and len({type(v) for v in value.values()}) <= 1
 
 
+# The form of the saved correlation state. Form 2: each format's correlation mappings as lists of
+# [host, id, value] (the host of the correlation key; null for an entry carried over from form 1,
+# which keyed by id alone), plus "form": 2. Form 1 (no "form"): mappings {id: value} (Sendmail's
+# ids "<host> <qid>"); still read, its entries taken over by the first host that uses their id.
+STATE_FORM = 2
+
+
 def dump_parser_states(states: dict[str, Any]) -> dict[str, Any]:
-    """The part of each parser's state worth carrying (the attributes its class lists in
-    PERSISTED): mappings (queue ids, message ids) cut to their newest MAX_CARRIED entries, and
-    plain values (the state of a record a run ended in)."""
+    """The part of each parser's state worth carrying (its state's persisted fields): correlation
+    mappings cut to their newest MAX_CARRIED entries, and plain values."""
     out: dict[str, Any] = {}
     for fmt, state in states.items():
-        saved = {}
-        for name in getattr(state, "PERSISTED", ()):
+        saved: dict[str, Any] = {}
+        for name in state.persisted_fields():
             value = getattr(state, name)
             if isinstance(value, tuple):
                 value = list(value)  # (a host and port: JSON has no tuples; parsers unpack either)
             if isinstance(value, dict):
                 # An entry load_parser_states would refuse is dropped (that message loses its
                 # context), so that one odd value cannot stop every later run.
-                saved[name] = {k: v for k, v in list(value.items())[-MAX_CARRIED:] if _is_plain(v, 3, lists=False)}
+                entries = [[None, k, v] for k, v in state.legacy.get(name, {}).items()]
+                entries += [[k[0], k[1], v] for k, v in value.items()]
+                saved[name] = [e for e in entries[-MAX_CARRIED:] if _is_plain(e[2], 3, lists=False)]
             elif _is_plain(value, 3):
                 saved[name] = value
         if saved:
-            out[fmt] = saved
+            out[fmt] = {"form": STATE_FORM, **saved}
     return out
+
+
+def _mapping_entries(fmt: str, name: str, value: Any) -> list[tuple[str | None, str, Any]]:
+    if not isinstance(value, list) or not all(
+            isinstance(e, list) and len(e) == 3 and (e[0] is None or isinstance(e[0], str)) and isinstance(e[1], str)
+            for e in value):
+        raise ValueError(f"parser state {fmt}.{name} is malformed")
+    values = {e[1]: e[2] for e in value}  # (only for the check: all texts or all records, plain)
+    if not _is_mapping_of_records(values):
+        raise ValueError(f"parser state {fmt}.{name} is malformed")
+    return [(e[0], e[1], e[2]) for e in value]
 
 
 def load_parser_states(data: Any) -> dict[str, Any]:
@@ -401,16 +420,31 @@ def load_parser_states(data: Any) -> dict[str, Any]:
     for fmt, saved in data.items():
         if fmt not in REGISTRY or not isinstance(saved, dict):
             raise ValueError(f"parser state for unknown format {fmt!r}")
+        form = saved.get("form", 1)
+        if form not in (1, STATE_FORM):
+            raise ValueError(f"parser state {fmt} is of form {form!r}, which this logscan does not know "
+                             f"(it reads forms 1 and {STATE_FORM}): a newer logscan wrote it")
         state = REGISTRY[fmt].new_state()
-        for name in getattr(state, "PERSISTED", ()):
+        for name in state.persisted_fields():
             if name not in saved:
                 continue
             fresh, value = getattr(state, name), saved[name]
+            if isinstance(fresh, dict) and form == STATE_FORM:
+                mapping = getattr(state, name)
+                for host, key, v in _mapping_entries(fmt, name, value):
+                    if host is None:
+                        state.legacy.setdefault(name, {})[key] = v
+                    else:
+                        mapping[(host, key)] = v
+                continue
             # the type the parser starts with (a mapping, a flag, a text or None), plain inside
             same_type = fresh is None or value is None or type(value) is type(fresh)
             if not (_is_plain(value, 4) and same_type and (not isinstance(value, dict) or _is_mapping_of_records(value))):
                 raise ValueError(f"parser state {fmt}.{name} is malformed")
-            setattr(state, name, value)
+            if isinstance(fresh, dict):
+                state.load_form1(name, value)
+            else:
+                setattr(state, name, value)
         states[fmt] = state
     return states
 

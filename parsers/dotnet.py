@@ -20,9 +20,10 @@ other line is ignored. Every shape has a real line below, written by Mono 6.8's 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, file_field
 from logscan.smtp import AUTH_REPLY_CODES, split_reply
 
 NAME = "dotnet"
@@ -49,26 +50,22 @@ def _event(cls: str, msg: str, code: int | None) -> tuple[str, str | None]:
     return "send_failed", None
 
 
-class DotnetState:
+@dataclass
+class DotnetState(ParserState):
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("pending",)
-    OPEN_RECORD = "pending"
-
-    def __init__(self) -> None:
-        # the failure being read: [stamp, line number, line, class, message lines, message ended]
-        self.pending: list[Any] | None = None
+    # the failure being read: [stamp, line number, line, class, message lines, message ended]
+    pending: list[Any] | None = file_field(default=None, open_record=True)
 
 
-class DotnetParser:
+class DotnetParser(BaseParser):
     name = NAME
     description = ".NET System.Net.Mail exceptions (Exception.ToString()) in application logs"
+    traits = Traits(multiline=True)
+    State = DotnetState
 
     def detect(self, lines: list[str]) -> float:
         hits = sum(1 for x in lines if RECORD.match(x) and EXCEPTION.search(x))
         return hits / len(lines) if lines else 0.0
-
-    def new_state(self) -> DotnetState:
-        return DotnetState()
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: DotnetState) -> None:
         for offset, line in enumerate(lines):
@@ -80,14 +77,18 @@ class DotnetParser:
                         pending[5] = True
                     elif line.strip():
                         pending[4].append(line.strip())
-                continue  # the stack trace, or another record's lines: ignored
+                ctx.ignore()  # the stack trace, or another record's lines
+                continue
             self.finish(ctx, state)
             e = EXCEPTION.search(r.group(2))
             if e is None:
                 if MENTIONS.search(line):
                     ctx.unparsed(first_line_no + offset, line)  # a mail exception in a shape not read here
+                else:
+                    ctx.ignore()
                 continue
             state.pending = [r.group(1), first_line_no + offset, line, e.group("cls"), [e.group("msg").strip()], False]
+            ctx.ignore()  # a failure line when finish() emits its row (opened)
 
     def finish(self, ctx: FileContext, state: DotnetState) -> None:
         """Emit the failure being read (at the next record, or the end of the file)."""
@@ -110,7 +111,7 @@ class DotnetParser:
             "diagnostic": msg,
             "tls_mode": "starttls" if stage == "STARTTLS" else None,
         }
-        ctx.emit(row, stamp, line_no, line)
+        ctx.emit(row, stamp, line_no, line, opened=True)
 
 
 PARSER = DotnetParser()

@@ -17,11 +17,25 @@ connections, SMTP protocol/synchronization errors, and every paniclog entry. Cor
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import (
+    BaseParser,
+    FileContext,
+    Key,
+    ParserState,
+    Pending,
+    Sample,
+    Traits,
+    ascii_int,
+    persisted_field,
+)
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
+
+if TYPE_CHECKING:
+    from logscan.parsers.base import Row
 
 NAME = "exim"
 
@@ -183,40 +197,63 @@ def _sa_exim_note(text: str) -> str:
     return "SA-Exim scanned (or skipped) a message that was accepted"
 
 
-class EximState:
-    """Message-id correlation for one scan, bounded in size."""
+@dataclass
+class EximState(ParserState):
+    """Correlation by (host, message id) for one scan, bounded in size. The host is the syslog
+    host of the line, or the file's (FileContext.host) for Exim's own log files, "" if unknown."""
 
     MAX_IDS = 200_000
+
     # Carried from one run to the next by an incremental scan (logscan/store.py saves it as JSON).
-    PERSISTED = ("arrivals", "deferrals")
+    arrivals: dict[Key, str] = persisted_field(default_factory=dict)  # -> raw "<=" text
+    # -> {recipient: the row of its last deferral}, so that an expired address says why it
+    # expired; forgotten with the message at "Completed".
+    deferrals: dict[Key, dict[str, Row]] = persisted_field(default_factory=dict)
+    # split_range: "Completed" of messages this range never saw arrive, for merge_state.
+    orphan_completed: set[Key] = field(default_factory=set)
+    last_syslog_line: str = ""
 
-    def __init__(self) -> None:
-        self.arrivals: dict[str, str] = {}  # message id -> raw "<=" text
-        # message id -> {recipient: the row of its last deferral}, so that an expired address says
-        # why it expired; forgotten with the message at "Completed".
-        self.deferrals: dict[str, dict[str, dict[str, Any]]] = {}
-        # Set when parsing a later byte range of a file in parallel (see logscan/pipeline.py):
-        # rows whose "<=" line may lie in an earlier range are marked "_pending".
-        self.split_range = False
-        self.orphan_completed: set[str] = set()
-        self.last_syslog_line = ""
-
-    def remember(self, mid: str, raw: str) -> None:
+    def remember(self, key: Key, raw: str) -> None:
         if len(self.arrivals) >= self.MAX_IDS:
             for old in list(self.arrivals)[: self.MAX_IDS // 10]:
                 del self.arrivals[old]
             if len(self.deferrals) >= self.MAX_IDS:
                 for old in list(self.deferrals)[: self.MAX_IDS // 10]:
                     del self.deferrals[old]
-        self.arrivals[mid] = raw
+        self.arrivals[key] = raw
 
-    def forget(self, mid: str) -> bool:
+    def forget(self, key: Key) -> bool:
         """The message is Completed; False if it was never seen arriving."""
-        self.deferrals.pop(mid, None)
-        return self.arrivals.pop(mid, None) is not None
+        self.deferrals.pop(key, None)
+        if self.arrivals.pop(key, None) is not None:
+            return True
+        if self.legacy:
+            self.adopt("deferrals", key)
+            return self.adopt("arrivals", key) is not None
+        return False
 
-    def last_deferral(self, mid: str | None, rcpt: str | None) -> dict[str, Any] | None:
-        return self.deferrals.get(mid, {}).get(rcpt) if mid else None
+    def arrival(self, key: Key) -> str | None:
+        raw = self.arrivals.get(key)
+        if raw is None and self.legacy:
+            raw = self.adopt("arrivals", key)
+            if raw is not None:
+                self.arrivals[key] = raw
+        return raw
+
+    def deferrals_of(self, key: Key) -> dict[str, Row]:
+        """The last deferral row by recipient of one message, made if missing."""
+        got = self.deferrals.get(key)
+        if got is None:
+            got = self.deferrals[key] = (self.adopt("deferrals", key) if self.legacy else None) or {}
+        return got
+
+    def last_deferral(self, key: Key | None, rcpt: str | None) -> Row | None:
+        if key is None:
+            return None
+        got = self.deferrals.get(key)
+        if got is None and self.legacy:
+            got = self.legacy.get("deferrals", {}).get(key[1])
+        return got.get(rcpt) if got else None
 
 
 def arrival_fields(raw: str | None) -> dict[str, Any]:
@@ -263,9 +300,11 @@ def _row(stamp: str, zone: str | None, host: str | None, event: str, direction: 
             "_stamp": stamp if zone is None else f"{stamp.replace(' ', 'T')}{zone}", **fields}
 
 
-class EximParser:
+class EximParser(BaseParser):
     name = NAME
     description = "Exim mainlog, rejectlog and paniclog (plain, cPanel, through syslog or the journal)"
+    traits = Traits(server=True, counts_deliveries=True, splittable=True, persisted=True)
+    State = EximState
 
     def detect(self, lines: list[str]) -> float:
         hits = 0
@@ -275,12 +314,6 @@ class EximParser:
             if u is not None and (u[2] is not None or STAMP.match(u[1]) is not None) and not line.endswith("<br>"):
                 hits += 1
         return hits / len(lines) if lines else 0.0
-
-    def finish(self, ctx: FileContext, state: EximState) -> None:
-        ctx.fold_deliveries()
-
-    def new_state(self) -> EximState:
-        return EximState()
 
     @staticmethod
     def _unwrap(line: str) -> tuple[str | None, str, str | None] | None:
@@ -301,27 +334,29 @@ class EximParser:
         return None
 
     # --- parallel ranges of one file (see logscan/pipeline.py) --------------------------------
-    def resolve_pending(self, rows: list[dict[str, Any]], earlier: EximState) -> None:
+    def resolve_pending(self, pending: list[Pending], earlier: EximState) -> None:
         """Complete rows of a later range with the "<=" lines the earlier ranges left in `earlier`."""
-        for row in rows:
-            mid = row.pop("_pending", None)
-            for k, v in arrival_fields(earlier.arrivals.get(mid) if mid else None).items():
+        for p in pending:
+            row = p.row
+            for k, v in arrival_fields(earlier.arrival(p.key)).items():
                 if row.get(k) is None:
                     row[k] = v
-            last = earlier.last_deferral(mid, row.get("recipient"))
+            last = earlier.last_deferral(p.key, row.get("recipient"))
             if row["event"] == "expired" and last is not None and "; last deferral: " not in row["diagnostic"]:
                 _link_last_deferral(row, last)
 
     def merge_state(self, into: EximState, later: EximState) -> None:
-        for mid in later.orphan_completed:
-            into.forget(mid)
-        for mid, raw in later.arrivals.items():
-            into.remember(mid, raw)
-        for mid, by_rcpt in later.deferrals.items():
-            into.deferrals.setdefault(mid, {}).update(by_rcpt)
+        for key in later.orphan_completed:
+            into.forget(key)
+        for key, raw in later.arrivals.items():
+            into.remember(key, raw)
+        for key, by_rcpt in later.deferrals.items():
+            into.deferrals_of(key).update(by_rcpt)
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: EximState) -> None:
         panic = "panic" in ctx.path.rsplit("/", 1)[-1]
+        fhost = ctx.host or ""  # Exim's own log files have no host column
+        ignored = 0
         for offset, line in enumerate(lines):
             # Fast path for the bulk of a mainlog, "YYYY-MM-DD HH:MM:SS <message id> <flag> ...":
             # deliveries, arrivals and "Completed" need no regex (measured: most lines are these).
@@ -332,18 +367,22 @@ class EximParser:
                     if flag in DELIVERED:
                         if flag != "*> ":  # "*>": delivery suppressed by -N
                             _count_delivery(line, end, ctx)
+                        ignored += 1
                         continue
                     if flag == "<= ":
-                        state.remember(line[20:end], line[end + 1:])
+                        state.remember((fhost, line[20:end]), line[end + 1:])
+                        ignored += 1
                         continue
                     if flag == "Com" and line.endswith("Completed"):
-                        if not state.forget(line[20:end]) and state.split_range:
-                            state.orphan_completed.add(line[20:end])
+                        if not state.forget((fhost, line[20:end])) and state.split_range:
+                            state.orphan_completed.add((fhost, line[20:end]))
+                        ignored += 1
                         continue
             line_no = first_line_no + offset
             unwrapped = self._unwrap(line) if line else None
             if unwrapped is None:
                 if not line.strip():
+                    ignored += 1
                     continue
                 if HEADER_DUMP.match(line):
                     ctx.ignored("message headers that rejectlog writes after a rejection")
@@ -362,6 +401,8 @@ class EximParser:
                     ctx.ignored("second copy of a line (Exim's syslog_duplication)")
                     continue
                 state.last_syslog_line = line
+            else:
+                host = ctx.host
             if syslog_stamp is not None:  # syslog_timestamp = false: the syslog stamp is the time
                 stamp, zone, text = syslog_stamp, None, body
             else:
@@ -374,28 +415,37 @@ class EximParser:
             m = MSGID.match(text)
             if m:
                 mid, text = m.group(1), text[m.end():]
-            if not self._message(mid, text, stamp, zone, host, line, line_no, ctx, state) and panic:
-                # Every paniclog entry is an error Exim could not handle.
-                self._emit(ctx, _row(stamp, zone, host, "server_error", "local", queue_id=mid, diagnostic=text),
-                           line_no, line)
+            if not self._message(mid, text, stamp, zone, host, line, line_no, ctx, state):
+                if panic:
+                    # Every paniclog entry is an error Exim could not handle.
+                    self._emit(ctx, _row(stamp, zone, host, "server_error", "local", queue_id=mid, diagnostic=text),
+                               line_no, line)
+                else:
+                    ignored += 1
+        ctx.ignore(ignored)
 
-    def _emit(self, ctx: FileContext, row: dict[str, Any], line_no: int, line: str) -> dict[str, Any]:
+    def _emit(self, ctx: FileContext, row: dict[str, Any], line_no: int, line: str,
+              pending: Key | None = None) -> Row:
         stamp = row.pop("_stamp")
-        return ctx.emit(row, stamp, line_no, line)
+        return ctx.emit(row, stamp, line_no, line, pending)
 
     def _message(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> bool:
-        """Handle one Exim message text; False when it is none of the shapes logscan knows."""
+        """Handle (and count) one Exim message text; False (not counted) when it is none of the
+        shapes logscan knows."""
         flag = text[:3]
+        key = (host or "", mid) if mid is not None else None
         if mid is not None:
             if flag == "<= ":
-                state.remember(mid, text)
+                state.remember(key, text)
+                ctx.ignore()
                 return True
             if flag in ("** ", "== "):
-                self._delivery(mid, text, stamp, zone, host, line, line_no, ctx, state)
+                self._delivery(mid, key, text, stamp, zone, host, line, line_no, ctx, state)
                 return True
             if text == "Completed" or text.startswith("Completed "):
-                if not state.forget(mid) and state.split_range:
-                    state.orphan_completed.add(mid)
+                if not state.forget(key) and state.split_range:
+                    state.orphan_completed.add(key)
+                ctx.ignore()
                 return True
             if text.startswith(("Frozen", "Message is frozen", "frozen by", "Unfrozen")):
                 ctx.ignored("freezing: the failure that froze the message is on its own ** or == line")
@@ -415,7 +465,7 @@ class EximParser:
                 # deliver.c: a frozen message given up after timeout_frozen_after.
                 self._emit(ctx, _row(stamp, zone, host, "expired", "outbound", queue_id=mid,
                                      diagnostic="message frozen too long (timeout_frozen_after); returned to sender",
-                                     **arrival_fields(state.arrivals.get(mid))), line_no, line)
+                                     **arrival_fields(state.arrival(key))), line_no, line)
                 return True
             if text.startswith(("event ", ". ", "\"")):
                 ctx.ignored("event or subject note for a message; its delivery line carries the outcome")
@@ -423,8 +473,10 @@ class EximParser:
         if text.startswith(("=> ", "-> ", ">> ")):  # through syslog/journal, or with log_timezone
             full = stamp if zone is None else f"{stamp.replace(' ', 'T')}{zone}"
             _count_delivery(text, -1, ctx, full[:13] + full[19:], full)
+            ctx.ignore()
             return True
         if text.startswith("<= ") or text.startswith("*> ") or text == "Completed":
+            ctx.ignore()
             return True
         if text.startswith(("SMTP protocol synchronization error", "SMTP protocol error", "SMTP syntax error",
                             "SMTP call from ")) and ("dropped" in text or "error" in text[:40]):
@@ -435,7 +487,7 @@ class EximParser:
         elif text.startswith("SA: ") and not text.startswith("SA: PANIC"):  # (a PANIC is read as other errors are)
             ctx.ignored(_sa_exim_note(text))
         elif " rejected " in text or " rejected: " in text or text.startswith(("rejected ", "temporarily rejected ")):
-            self._reject(mid, text, stamp, zone, host, line, line_no, ctx, state)
+            self._reject(mid, key, text, stamp, zone, host, line, line_no, ctx, state)
         elif " authenticator failed" in text:
             self._auth(text, stamp, zone, host, line, line_no, ctx)
         elif text.startswith("TLS error on connection from "):
@@ -493,7 +545,7 @@ class EximParser:
             return False
         return True
 
-    def _delivery(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> None:
+    def _delivery(self, mid, key, text, stamp, zone, host, line, line_no, ctx, state) -> None:
         d = DELIVERY.match(text, 3)
         if d is None:
             # An address with spaces (a pipe command) or a note without fields: the flag alone
@@ -502,7 +554,7 @@ class EximParser:
             row = _row(stamp, zone, host, "deferred" if text[:2] == "==" else "bounced", "outbound", queue_id=mid,
                        recipient=addr, recipient_domain=domain_of(addr),
                        diagnostic=rest.split(": ", 1)[1] if ": " in rest else rest or text)
-            row.update(arrival_fields(state.arrivals.get(mid)))
+            row.update(arrival_fields(state.arrival(key)))
             self._emit(ctx, row, line_no, line)
             return
         diag = _strip_times(d.group("diag") or "")
@@ -547,18 +599,17 @@ class EximParser:
                    relay_port=ascii_int(rport, "relay_port"),  # test suite: PORT_S
                    smtp_code=smtp_code, enhanced_status=enh,
                    smtp_stage=stage, error_code=code, diagnostic=diag or f"deferred (code {code})")
-        last = state.last_deferral(mid, rcpt) if event == "expired" else None
+        last = state.last_deferral(key, rcpt) if event == "expired" else None
         if last is not None:
             _link_last_deferral(row, last)
-        arrival = state.arrivals.get(mid)
+        arrival = state.arrival(key)
         row.update(arrival_fields(arrival))
-        if state.split_range and (arrival is None or (event == "expired" and last is None)):
-            row["_pending"] = mid
-        self._emit(ctx, row, line_no, line)
+        pending = state.split_range and (arrival is None or (event == "expired" and last is None))
+        self._emit(ctx, row, line_no, line, key if pending else None)
         if event == "deferred":
-            state.deferrals.setdefault(mid, {})[rcpt] = row
+            state.deferrals_of(key)[rcpt] = row
 
-    def _reject(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> None:
+    def _reject(self, mid, key, text, stamp, zone, host, line, line_no, ctx, state) -> None:
         r = REJECT_WHAT.search(text)
         if r is None:  # "unqualified sender rejected: <x>", local_scan()'s "message temporarily rejected", ...
             c = CLIENT.search(text)
@@ -588,7 +639,7 @@ class EximParser:
                    client_ip=c.group("ip") if c else None, smtp_code=code, enhanced_status=enh,
                    smtp_stage=REJECT_STAGE.get(what, what.strip('"')), diagnostic=diag)
         if mid:
-            fields = arrival_fields(state.arrivals.get(mid))
+            fields = arrival_fields(state.arrival(key))
             for k in ("message_id", "size", "sasl_username"):
                 row[k] = fields.get(k)
         self._emit(ctx, row, line_no, line)

@@ -27,7 +27,7 @@ import json
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits
 from logscan.smtp import AUTH_REPLY_CODES, domain_of, split_reply
 
 NAME = "gosmtp"
@@ -73,9 +73,12 @@ def _unquote(value: str) -> str:
         return value[1:-1] if value.endswith('"') else value
 
 
-class GosmtpParser:
+class GosmtpParser(BaseParser):
+    """Go's lines stand alone: nothing to correlate (the base ParserState)."""
+
     name = NAME
     description = "Go net/smtp errors in Go service logs (log, log/slog text and JSON)"
+    traits = Traits()
 
     def detect(self, lines: list[str]) -> float:
         # Go log records (stdlib stamp, slog text or JSON) whose error has a net/smtp shape, with
@@ -87,9 +90,6 @@ class GosmtpParser:
             if found and (REPLY.match(found[1]) or found[1].startswith("smtp: ") or MAIL_WORD.search(x)):
                 hits += 1
         return hits / len(lines) if lines else 0.0
-
-    def new_state(self) -> None:
-        return None
 
     @staticmethod
     def _error(line: str) -> tuple[str, str, str | None] | None:
@@ -128,11 +128,12 @@ class GosmtpParser:
         rcpt = next((attrs[k] for k in RCPT_KEYS if isinstance(attrs.get(k), str)), None)
         return stamp, err, rcpt
 
-    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: None) -> None:
+    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: ParserState) -> None:
         for offset, line in enumerate(lines):
             found = self._error(line)
             if found is None:
-                continue  # the rest of the service's log: ignored
+                ctx.ignore()  # the rest of the service's log
+                continue
             stamp, err, rcpt = found
             r = REPLY.match(err)
             reply = _unquote(r.group(2)).replace("\n", " ") if r else None

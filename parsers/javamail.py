@@ -18,9 +18,10 @@ OpenJDK 17 here against the loopback trouble server (tools/samples/JavaMailScena
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, ascii_int, file_field
 from logscan.smtp import split_reply
 from logscan.timestamps import strptime_iso
 
@@ -66,29 +67,25 @@ def _event(types: list[str], text: str) -> tuple[str, str | None]:
     return "send_failed", None
 
 
-class JavamailState:
+@dataclass
+class JavamailState(ParserState):
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("stamp", "trace", "tls_mode", "blank")
-    OPEN_RECORD = "trace"
-
-    def __init__(self) -> None:
-        self.stamp: str | None = None
-        # the stack trace being read: (line no, first line, [(type, message lines)])
-        self.trace: tuple[int, str, list[list[Any]]] | None = None
-        self.tls_mode: str | None = None  # what the trace's frames show
-        self.blank = False  # the last line of the trace was blank
+    stamp: str | None = file_field(default=None)
+    # the stack trace being read: (line no, first line, [(type, message lines)])
+    trace: tuple[int, str, list[list[Any]]] | None = file_field(default=None, open_record=True)
+    tls_mode: str | None = file_field(default=None)  # what the trace's frames show
+    blank: bool = file_field(default=False)  # the last line of the trace was blank
 
 
-class JavamailParser:
+class JavamailParser(BaseParser):
     name = NAME
     description = "Jakarta Mail / JavaMail exceptions in Java application logs"
+    traits = Traits(multiline=True)
+    State = JavamailState
 
     def detect(self, lines: list[str]) -> float:
         hits = sum(1 for x in lines if MAIL_EXCEPTION.match(x.removeprefix("Caused by: ").lstrip("\t")))
         return hits / len(lines) if lines else 0.0
-
-    def new_state(self) -> JavamailState:
-        return JavamailState()
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: JavamailState) -> None:
         for offset, line in enumerate(lines):
@@ -103,21 +100,25 @@ class JavamailParser:
                         state.tls_mode = "starttls"
                     elif SSL_SOCKET_FRAME in line and state.tls_mode is None:
                         state.tls_mode = "implicit"
+                    ctx.ignore()
                     continue
                 e = ANY_EXCEPTION.match(line)
                 if e and (line.startswith(("\t", "Caused by: "))):
                     if len(state.trace[2]) < MAX_CHAIN:
                         state.trace[2].append([e.group(1), [e.group(2)]])
+                    ctx.ignore()
                     continue
                 if not (JUL_HEADER.match(line) or ISO_HEADER.match(line) or re.match(r"[A-Z]{4,8}: ", line)
                         or (line[:1] != "\t" and MAIL_EXCEPTION_IN_LINE.search(line))):
                     if len(state.trace[2][-1][1]) < MAX_MESSAGE_LINES:
                         state.trace[2][-1][1].append(line)  # the message continues on this line
+                    ctx.ignore()
                     continue
                 self.finish(ctx, state)  # (a mail exception of its own starts a new trace)
             h = JUL_HEADER.match(line)
             if h:
                 state.stamp = strptime_iso(h.group(1), "%b %d, %Y %I:%M:%S %p")
+                ctx.ignore()
                 continue
             i = ISO_HEADER.match(line)
             if i:
@@ -126,8 +127,11 @@ class JavamailParser:
             if m:
                 state.trace = (first_line_no + offset, line, [[m.group(1), [m.group(2)]]])
                 state.tls_mode = None
+                ctx.ignore()  # a failure line when finish() emits its row (opened)
             elif FAILURE_MARKERS.search(line):
                 ctx.unparsed(first_line_no + offset, line)  # a mail exception in a shape not read: shown
+            else:
+                ctx.ignore()
 
     def finish(self, ctx: FileContext, state: JavamailState) -> None:
         """Emit the stack trace being read (at a blank line, the next record, or the end)."""
@@ -161,7 +165,7 @@ class JavamailParser:
         server = SERVER.search(top)
         if server:
             row["relay_host"], row["relay_port"] = server.group("host"), ascii_int(server.group("port"), "relay_port")
-        ctx.emit(row, state.stamp or "", line_no, line)
+        ctx.emit(row, state.stamp or "", line_no, line, opened=True)
 
 
 PARSER = JavamailParser()

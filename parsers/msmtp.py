@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, ascii_int
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
 
@@ -57,29 +57,28 @@ def _event(errormsg: str) -> str:
     return "send_failed"
 
 
-class MsmtpState:
-    """msmtp lines stand alone: nothing to correlate."""
+class MsmtpParser(BaseParser):
+    """msmtp lines stand alone: nothing to correlate (the base ParserState)."""
 
-
-class MsmtpParser:
     name = NAME
     description = "msmtp client log (logfile, any logfile_time_format, or syslog)"
+    traits = Traits()
 
     def detect(self, lines: list[str]) -> float:
         hits = sum(1 for x in lines if " host=" in x and " exitcode=EX_" in x)
         return hits / len(lines) if lines else 0.0
 
-    def new_state(self) -> MsmtpState:
-        return MsmtpState()
-
-    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: MsmtpState) -> None:
+    def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: ParserState) -> None:
         for offset, line in enumerate(lines):
             i = line.find(" host=")
             if i < 0 or " exitcode=" not in line:
                 if line.strip():
                     ctx.unparsed(first_line_no + offset, line)
+                else:
+                    ctx.ignore()
                 continue
             if line.endswith("exitcode=EX_OK"):
+                ctx.ignore()  # a mail sent
                 continue
             m = PREFIX.match(line)
             if m and m.group("prog") == "msmtp":

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from itertools import accumulate
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, ascii_int, file_field
 from logscan.smtp import split_reply
 from logscan.timestamps import EPOCH, MAX_MICROS
 
@@ -107,20 +108,19 @@ def _row(message: str, code: str | None, command: str | None, response_code: Any
     }
 
 
-class NodemailerState:
+@dataclass
+class NodemailerState(ParserState):
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("stamp", "block", "block_line")
-    OPEN_RECORD = "block"
-
-    def __init__(self) -> None:
-        self.stamp: str | None = None
-        self.block: list[str] | None = None  # lines of the util.inspect'ed Error being read
-        self.block_line: tuple[int, str] | None = None
+    stamp: str | None = file_field(default=None)
+    block: list[str] | None = file_field(default=None, open_record=True)  # lines of the util.inspect'ed Error being read
+    block_line: tuple[int, str] | None = file_field(default=None)
 
 
-class NodemailerParser:
+class NodemailerParser(BaseParser):
     name = NAME
     description = "Nodemailer errors in Node.js application logs (console.error, JSON loggers)"
+    traits = Traits(multiline=True)
+    State = NodemailerState
 
     def detect(self, lines: list[str]) -> float:
         # Nodemailer's stack frames, its error codes as util.inspect prints them, or JSON err records.
@@ -128,19 +128,18 @@ class NodemailerParser:
                    or ('"err"' in x and re.search(r'"code":"E[A-Z0-9]{2,12}"', x)))
         return hits / len(lines) if lines else 0.0
 
-    def new_state(self) -> NodemailerState:
-        return NodemailerState()
-
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: NodemailerState) -> None:
         for offset, line in enumerate(lines):
             if state.block is not None:
                 if line == "}":
                     state.block.append(line)
+                    ctx.ignore()
                     self.finish(ctx, state)
                     continue
                 if len(state.block) < MAX_BLOCK_LINES and (line[:1] in (" ", "\t") or not STAMPED.match(line)
                                                           and not line.startswith(("{", "Error", "[Error"))):
                     state.block.append(line)
+                    ctx.ignore()
                     continue
                 self.finish(ctx, state)
             s = STAMPED.match(line)
@@ -149,12 +148,16 @@ class NodemailerParser:
                 self._record(line[s.end():], line, first_line_no + offset, ctx, state)
                 continue
             if line.startswith(("Error: ", "[Error: ")):
+                # counted as ignored now; a failure line when finish() emits its row (opened)
                 state.block, state.block_line = [line], (first_line_no + offset, line)
+                ctx.ignore()
             elif "{" in line and ('"err' in line or '"code"' in line) \
                     and self._json(line[line.find("{"):], first_line_no + offset, ctx, state, line):
                 pass
             elif FAILURE_MARKERS.search(line):
                 ctx.unparsed(first_line_no + offset, line)  # Nodemailer's code in a shape not read: shown
+            else:
+                ctx.ignore()
 
     def _record(self, rest: str, line: str, line_no: int, ctx: FileContext, state: NodemailerState) -> None:
         """The text after a log record's stamp: a JSON object with Nodemailer's error in it, or a
@@ -164,6 +167,8 @@ class NodemailerParser:
             return
         if FAILURE_MARKERS.search(rest):
             ctx.unparsed(line_no, line)
+        else:
+            ctx.ignore()
 
     def finish(self, ctx: FileContext, state: NodemailerState) -> None:
         """Emit the Error block being read (at its closing brace, the next record, or the end)."""
@@ -199,7 +204,7 @@ class NodemailerParser:
             row["relay_ip"] = props["address"]
         if props.get("hostname"):  # the name a failed DNS lookup was for (EDNS)
             row["relay_host"] = props["hostname"]
-        ctx.emit(row, state.stamp or "", where[0], where[1])
+        ctx.emit(row, state.stamp or "", where[0], where[1], opened=True)
 
     @staticmethod
     def _json(text: str, line_no: int, ctx: FileContext, state: NodemailerState, line: str | None = None) -> bool:
@@ -209,7 +214,7 @@ class NodemailerParser:
         of an application's log in a public repository:
         [2026-04-09 14:06:35.862] [ERROR] [email] failed_to_send_email {"error":{"code":"EAUTH",
         "response":"535 Incorrect authentication data","responseCode":535,"command":"AUTH PLAIN"}}
-        False when the text is not JSON. A serialised Error's fields as pino/winston write them; any
+        True when the line is counted here, False when the text is not JSON. A serialised Error's fields as pino/winston write them; any
         other type or size is not read."""
         line = text if line is None else line
         if _json_depth(text) > MAX_JSON_DEPTH:
@@ -229,10 +234,13 @@ class NodemailerParser:
         if not isinstance(err, dict) or not isinstance(err.get("message"), str):
             if FAILURE_MARKERS.search(text):
                 ctx.unparsed(line_no, line)
+            else:
+                ctx.ignore()
             return True
         code, command = _text(err.get("code")), _text(err.get("command"))
         if code not in CODES and "nodemailer" not in str(err.get("stack", "")) \
                 and not err["message"].startswith(MESSAGES):
+            ctx.ignore()
             return True
         message = _text(err["message"], 8000).replace("\n", " ")
         rc = err.get("responseCode")

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, ascii_int, file_field
 from logscan.smtp import domain_of, split_reply
 from logscan.timestamps import strptime_iso
 
@@ -133,23 +134,29 @@ def _unglued(text: str) -> list[str]:
     return [text[a:b] for a, b in zip(starts, ends + [len(text)], strict=True)]
 
 
-class PhpmailerState:
+@dataclass
+class PhpmailerState(ParserState):
     # Everything is one file's: a send attempt, and the row that continuation lines of a multi-line
     # reply still extend. finish() clears it at the end of a file, so one site's log never lends
     # its causes or server to the next file's first failure; an incremental scan carries it per
     # file from one run to the next (take_record / restore_record), as a send attempt may be
     # logged across two runs.
-    FILE_STATE = ("stamp", "attempt_row", "causes", "cause_open", "sent", "quit", "greeting", "server", "tls_mode",
-                  "sender", "recipient", "last_row", "upgrade", "summary_row", "summarized")
-    OPEN_RECORD = "last_row"
-
-    def __init__(self) -> None:
-        self.stamp: str | None = None
-        self.attempt_row = False  # the current send attempt already has its failure row
-        self.last_row: dict[str, Any] | None = None  # continuation lines extend its diagnostic
-        self.upgrade: dict[str, Any] | None = None  # WP Mail SMTP: the summary row the transcript details
-        self.summary_row: dict[str, Any] | None = None  # the row the last message (a bare summary) made
-        self.new_attempt()
+    stamp: str | None = file_field(default=None)
+    attempt_row: bool = file_field(default=False)  # the current send attempt already has its failure row
+    last_row: dict[str, Any] | None = file_field(default=None, open_record=True)  # continuation lines extend its diagnostic
+    upgrade: dict[str, Any] | None = file_field(default=None)  # WP Mail SMTP: the summary row the transcript details
+    summary_row: dict[str, Any] | None = file_field(default=None)  # the row the last message (a bare summary) made
+    # one send attempt (new_attempt() says what each is)
+    causes: list[str] = file_field(default_factory=list)
+    cause_open: bool = file_field(default=False)
+    sent: bool = file_field(default=False)
+    quit: bool = file_field(default=False)
+    greeting: str | None = file_field(default=None)
+    server: tuple[str, int] | None = file_field(default=None)
+    tls_mode: str | None = file_field(default=None)
+    sender: str | None = file_field(default=None)
+    recipient: str | None = file_field(default=None)
+    summarized: bool = file_field(default=False)
 
     def new_attempt(self) -> None:
         """What one connection attempt logged that may explain a bare summary later."""
@@ -172,9 +179,11 @@ class PhpmailerState:
         return causes
 
 
-class PhpmailerParser:
+class PhpmailerParser(BaseParser):
     name = NAME
     description = "PHPMailer SMTP debug output (WordPress SMTP plugins, PHP applications)"
+    traits = Traits(multiline=True)
+    State = PhpmailerState
 
     def detect(self, lines: list[str]) -> float:
         hits = 0
@@ -189,21 +198,22 @@ class PhpmailerParser:
                      or POST_SMTP_LINE.match(x) is not None or "PHP Fatal error:  Uncaught PHPMailer\\PHPMailer\\Exception: " in x)
         return hits / len(lines) if lines else 0.0
 
-    def new_state(self) -> PhpmailerState:
-        return PhpmailerState()
-
     def finish(self, ctx: FileContext, state: PhpmailerState) -> None:
         """The end of a file ends its last send attempt (its rows are already written: a row is
         made when its summary line comes)."""
-        vars(state).update(vars(PhpmailerState()))
+        fresh = PhpmailerState()
+        for n in state.file_fields():
+            setattr(state, n, getattr(fresh, n))
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: PhpmailerState) -> None:
         for offset, line in enumerate(lines):
             line_no = first_line_no + offset
             raw = html.unescape(line[:-4]) if line.endswith("<br>") else line  # Debugoutput 'html'
             segments = self._segments(raw)
+            ignored_before = ctx.stats.ignored
             if segments is None:
                 self._continuation(raw, line, line_no, ctx, state)
+                ctx.count_line_once(line_no, ignored_before)
                 continue
             lead, first, records = segments
             if lead:  # the rest of the previous message, glued to this one (no line break between)
@@ -219,6 +229,7 @@ class PhpmailerParser:
                 if MONOLOG_PREFIX.search(prefix):
                     text = MONOLOG_TAIL.sub("", text)
                 self._text(text.rstrip(), line, line_no, ctx, state)
+            ctx.count_line_once(line_no, ignored_before)  # several messages glued on one line: one line
 
     @staticmethod
     def _segments(raw: str) -> tuple[str, int, list[str]] | None:

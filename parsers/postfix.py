@@ -9,7 +9,7 @@ smtpd.c, smtpd_check.c, cleanup_milter.c, qmgr_active.c, tls_client.c/tls_server
 pattern has real lines below: from the real Postfix 3.7 run here (sample_logs/postfix/, made by
 tools/samples/make_postfix_samples.sh) or, by reference, from ../shared/corpora.
 
-Correlation: each queue id remembers its sender, size, message-id, client and SASL user from the
+Correlation: each (host, queue id) remembers its sender, size, message-id, client and SASL user from the
 smtpd/pickup, cleanup and qmgr lines, and its last deferral (for `expired`). It is forgotten at
 `removed`; the table is capped (oldest first out), so this state does not grow with the log.
 """
@@ -17,11 +17,25 @@ smtpd/pickup, cleanup and qmgr lines, and its last deferral (for `expired`). It 
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import (
+    BaseParser,
+    FileContext,
+    Key,
+    ParserState,
+    Pending,
+    Sample,
+    Traits,
+    ascii_int,
+    persisted_field,
+)
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, host_ip_port, split_reply
+
+if TYPE_CHECKING:
+    from logscan.parsers.base import Row
 
 NAME = "postfix"
 
@@ -185,66 +199,88 @@ def _count_delivery(line: str, ctx: FileContext) -> None:
     ctx.delivered(key, stamp, line[to + 5:end], host)
 
 
-class PostfixState:
-    """Queue-id correlation for one scan, bounded in size.
+class QueueContext(TypedDict, total=False):
+    """What one (host, queue id) remembers: its context lines raw (the text after "QID: "),
+    decoded only when a failure of that queue id needs them (most messages never fail)."""
 
-    Context lines are stored raw (the text after "QID: ") and decoded only when a failure of
-    that queue id needs them: most messages never fail, so most context is never decoded.
-    """
+    client: str  # smtpd: "client=host[ip]:port, sasl_method=..., sasl_username=..."
+    message_id: str  # cleanup: "message-id=<...>"
+    qmgr: str  # qmgr: "from=<sender>, size=n, nrcpt=n (queue active)"
+    pickup: str  # pickup: "uid=0 from=<sender>"
+    last_deferral: Row  # the row of its last deferral, for `expired`
+
+
+# Form-1 persisted states (before the host was in the key) named the context by the first four
+# characters of its line.
+FORM1_NAMES = {"clie": "client", "mess": "message_id", "from": "qmgr", "uid=": "pickup", "last_deferral": "last_deferral"}
+
+
+@dataclass
+class PostfixState(ParserState):
+    """Correlation by (host, queue id) for one scan, bounded in size."""
 
     MAX_QUEUE_IDS = 200_000
+
     # Carried from one run to the next by an incremental scan (logscan/store.py saves it as JSON).
-    PERSISTED = ("queue",)
+    queue: dict[Key, QueueContext] = persisted_field(default_factory=dict)
+    daemon_cache: dict[str, str] = field(default_factory=dict)  # "postfix/smtp[4300]" -> "smtp" ("" = not Postfix)
+    # Last TLS failure row per (host, pid): the "TLS library problem" line after it adds the reason.
+    last_tls_row: dict[tuple[str, str], Row] = field(default_factory=dict)
+    # split_range: removals of queue ids this range never saw, for merge_state.
+    orphan_removed: set[Key] = field(default_factory=set)
 
-    def __init__(self) -> None:
-        # Keyed by queue id alone: ids are unique on a host over months, and a clash between two
-        # hosts read in one scan would need the same id within the same queue lifetime.
-        self.queue: dict[str, dict[str, Any]] = {}
-        self.daemon_cache: dict[str, str] = {}  # "postfix/smtp[4300]" -> "smtp" ("" = not Postfix)
-        # Last TLS failure row per (host, pid): the "TLS library problem" line after it adds the reason.
-        self.last_tls_row: dict[tuple[str, str], dict[str, Any]] = {}
-        # Set when this state parses a later byte range of a file in parallel with the ranges
-        # before it: rows whose context may lie in those ranges are marked "_pending", and
-        # removals of queue ids it never saw are remembered for merge_state.
-        self.split_range = False
-        self.orphan_removed: set[str] = set()
-
-    def get(self, key: str) -> dict[str, Any]:
+    def get(self, key: Key) -> QueueContext:
         q = self.queue.get(key)
         if q is None:
             if len(self.queue) >= self.MAX_QUEUE_IDS:
                 # Forget the oldest tenth: messages that were never `removed` in what we read.
                 for old in list(self.queue)[: self.MAX_QUEUE_IDS // 10]:
                     del self.queue[old]
-            q = self.queue[key] = {}
+            q = self.queue[key] = (self.adopt("queue", key) if self.legacy else None) or {}
         return q
 
+    def lookup(self, key: Key) -> QueueContext | None:
+        q = self.queue.get(key)
+        if q is None and self.legacy:
+            q = self.legacy.get("queue", {}).get(key[1])
+        return q
 
-def correlated(info: dict[str, Any] | None) -> dict[str, Any]:
+    def remove(self, key: Key) -> bool:
+        """The queue id is `removed`; False if this state never saw it."""
+        if self.queue.pop(key, None) is not None:
+            return True
+        return bool(self.legacy) and self.adopt("queue", key) is not None
+
+    def load_form1(self, name: str, value: dict[str, Any]) -> None:
+        self.legacy[name] = {qid: {FORM1_NAMES[k]: v for k, v in info.items() if k in FORM1_NAMES}
+                             for qid, info in value.items()}
+
+
+def correlated(info: QueueContext | None) -> dict[str, Any]:
     """Decode the raw context lines of one queue id into failure-table fields."""
     out: dict[str, Any] = {}
     if not info:
         return out
-    raw = info.get("clie")
+    raw = info.get("client")
     if raw is not None:
         c = CLIENT.match(raw)
         if c:
             out["client_host"], out["client_ip"], _ = host_ip_port(c.group("client"))
             out["sasl_username"] = c.group("user")
-    raw = info.get("mess")
+    raw = info.get("message_id")
     if raw is not None:
         mid = raw[11:].strip()
         if mid.startswith("<") and mid.endswith(">"):
             mid = mid[1:-1]
         out["message_id"] = mid or None
-    raw = info.get("from")
+    raw = info.get("qmgr")
     if raw is not None:
         f = QMGR_FROM.match(raw)
         if f:
             out["sender"] = f.group("sender")
             if f.group("size"):
                 out["size"] = ascii_int(f.group("size"), "size")
-    raw = info.get("uid=")
+    raw = info.get("pickup")
     if raw is not None and "sender" not in out:
         i = raw.find(" from=<")  # pickup: "uid=0 from=<root>"
         if i > 0:
@@ -253,20 +289,20 @@ def correlated(info: dict[str, Any] | None) -> dict[str, Any]:
 
 
 # First four characters of the context lines kept per queue id (smtpd client=, cleanup
-# message-id=, qmgr from=, pickup uid=) and of qmgr's "removed".
-CONTEXT_KINDS = frozenset({"clie", "mess", "from", "uid=", "remo"})
+# message-id=, qmgr from=, pickup uid=) and of qmgr's "removed", to the QueueContext key.
+CONTEXT_KINDS = {"clie": "client", "mess": "message_id", "from": "qmgr", "uid=": "pickup", "remo": "removed"}
 
 
 # Context a failure row is complete with: message-id and qmgr's from=, and the origin (smtpd's
 # client= or pickup's uid=). A row of a later range without all of them may find the rest in
 # an earlier range (parallel parsing); qmgr repeats from= at each retry, the others it does not.
-FULL_CONTEXT = frozenset({"mess", "from"})
-ORIGIN_KINDS = frozenset({"clie", "uid="})
+FULL_CONTEXT = frozenset({"message_id", "qmgr"})
+ORIGIN_KINDS = frozenset({"client", "pickup"})
 LAST_DEFERRAL_FIELDS = ("recipient", "recipient_domain", "relay_host", "relay_ip", "relay_port", "smtp_code",
                         "enhanced_status", "smtp_stage")
 
 
-def _incomplete(info: dict[str, Any]) -> bool:
+def _incomplete(info: QueueContext) -> bool:
     return not (info.keys() >= FULL_CONTEXT and info.keys() & ORIGIN_KINDS)
 
 
@@ -281,9 +317,11 @@ def _expired_detail(last: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-class PostfixParser:
+class PostfixParser(BaseParser):
     name = NAME
     description = "Postfix through syslog, maillog_file or the journal (all daemons)"
+    traits = Traits(server=True, counts_deliveries=True, splittable=True, persisted=True)
+    State = PostfixState
 
     def detect(self, lines: list[str]) -> float:
         hits = 0
@@ -304,16 +342,10 @@ class PostfixParser:
             return "master"
         return None
 
-    def finish(self, ctx: FileContext, state: PostfixState) -> None:
-        ctx.fold_deliveries()
-
-    def new_state(self) -> PostfixState:
-        return PostfixState()
-
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: PostfixState) -> None:
         # The hot loop splits "<stamp> <host> <prog>[<pid>]: <msg>" with str.find rather than a
-        # regex (measured three times faster). Lines are only counted here when they are
-        # failures or unparsed; the pipeline derives ignored = lines - failures - unparsed.
+        # regex (measured three times faster). Every line is counted: a failure (ctx.emit),
+        # unparsed, or ignored (counted in bulk where the loop drops it, one by one otherwise).
         daemons = state.daemon_cache
         queue = state.queue
         # Successful deliveries and smtpd's (dis)connect notes are most of a busy log: one C-level
@@ -321,30 +353,37 @@ class PostfixParser:
         candidates = [(i, x) for i, x in enumerate(lines) if "status=sent " not in x and "connect from " not in x]
         for line in [x for x in lines if "status=sent " in x]:
             _count_delivery(line, ctx)
+        ignored = len(lines) - len(candidates)
         for offset, line in candidates:
             colon = line.find(": ")
             if colon < 0 or not (line[:3] in MONTHS or line[:4].isdigit()):
                 if line.strip():
                     ctx.unparsed(first_line_no + offset, line)
+                else:
+                    ignored += 1
                 continue
             # Fast path for context lines (about half of a log): "QID: client=", "QID: message-id=",
             # "QID: from=<", "QID: uid=", "QID: removed". Stored raw; decoded only if QID fails.
             c = line.find(": ", colon + 2)
-            if colon + 7 <= c <= colon + 22 and line[c + 2:c + 6] in CONTEXT_KINDS:
-                qid = line[colon + 2:c]
-                if qid.isalnum() and not qid.islower() and not line.endswith("status=expired, returned to sender"):
-                    kind = line[c + 2:c + 6]
-                    if kind == "remo":
-                        if queue.pop(qid, None) is None and state.split_range:
-                            state.orphan_removed.add(qid)
-                    else:
-                        info = queue.get(qid)
-                        if info is None:
-                            info = state.get(qid)
-                        info[kind] = line[c + 2:]
-                    continue
             tag_start = line.rfind(" ", 0, colon)
             host_start = line.rfind(" ", 0, tag_start) if tag_start > 0 else -1
+            if colon + 7 <= c <= colon + 22:
+                kind = CONTEXT_KINDS.get(line[c + 2:c + 6])
+                if kind is not None:
+                    qid = line[colon + 2:c]
+                    if qid.isalnum() and not qid.islower() and not line.endswith("status=expired, returned to sender"):
+                        key = (line[host_start + 1:tag_start], qid)  # correlation is keyed by host and queue id
+                        if kind == "removed":
+                            if queue.pop(key, None) is None and not (state.legacy and state.remove(key)) \
+                                    and state.split_range:
+                                state.orphan_removed.add(key)
+                        else:
+                            info = queue.get(key)
+                            if info is None:
+                                info = state.get(key)
+                            info[kind] = line[c + 2:]
+                        ignored += 1
+                        continue
             if host_start <= 0:
                 ctx.unparsed(first_line_no + offset, line)
                 continue
@@ -358,7 +397,8 @@ class PostfixParser:
                     daemons.clear()
                 daemons[tag] = daemon
             if not daemon:
-                continue  # another program in the same mail log (dovecot, opendkim, ...)
+                ignored += 1  # another program in the same mail log (dovecot, opendkim, ...)
+                continue
             msg = line[colon + 2:]
             c = msg.find(": ")
             if 5 <= c <= 20:
@@ -373,6 +413,9 @@ class PostfixParser:
             elif msg.startswith(INTERESTING_UNQUEUED):
                 self._unqueued(daemon, msg, self._prefix(line, host_start, tag_start, tag),
                                line, first_line_no + offset, ctx, state)
+            else:
+                ignored += 1
+        ctx.ignore(ignored)
 
     @staticmethod
     def _prefix(line: str, host_start: int, tag_start: int, tag: str) -> tuple[str, str, str, str]:
@@ -390,21 +433,25 @@ class PostfixParser:
                 return
             status = d.group("status")
             if status == "sent" or status == "deliverable":
+                ctx.ignore()
                 return
             self._delivery_failure(daemon, qid, d, p, line, line_no, ctx, state)
             return
-        kind = rest[:4]
-        if kind in CONTEXT_KINDS:
-            if kind == "remo":
+        kind = CONTEXT_KINDS.get(rest[:4])
+        if kind is not None:
+            key = (p[1], qid)
+            if kind == "removed":
                 if rest == "removed":
-                    state.queue.pop(qid, None)
+                    state.remove(key)
+                ctx.ignore()
                 return
-            info = state.get(qid)
-            if kind == "from" and rest.endswith("status=expired, returned to sender"):
-                info.setdefault("from", rest)  # keep the earlier from= line: it has the size
-                self._expired(qid, info, p, line, line_no, ctx, state)
+            info = state.get(key)
+            if kind == "qmgr" and rest.endswith("status=expired, returned to sender"):
+                info.setdefault("qmgr", rest)  # keep the earlier from= line: it has the size
+                self._expired(key, info, p, line, line_no, ctx, state)
             else:
                 info[kind] = rest
+                ctx.ignore()
             return
         if rest.startswith(("reject: ", "milter-reject: ", "proxy-reject: ")):
             if daemon == "cleanup" and rest.startswith("reject: ") and CHECK_REJECT.match(rest):
@@ -421,6 +468,8 @@ class PostfixParser:
             # "QID: host X said: 450 ..." without status= appears when the session goes on to the
             # next MX: the recipient's final status= line carries the outcome.
             ctx.ignored("per-host reply before the final status= line of the same queue id")
+            return
+        ctx.ignore()
 
     def _delivery_failure(self, daemon, qid, d, p, line, line_no, ctx, state) -> None:
         status = d.group("status")
@@ -428,7 +477,8 @@ class PostfixParser:
         event = {"deferred": "deferred", "bounced": "bounced", "expired": "expired"}.get(status)
         if event is None:
             event = "undeliverable" if status.startswith("undeliverable") else "bounced"
-        info = state.get(qid)
+        key = (p[1], qid)
+        info = state.get(key)
         relay_field = d.group("relay")
         ex = explain_status_text(text)
         relay = ex.get("relay") if relay_field in ("none", "") else relay_field
@@ -448,31 +498,28 @@ class PostfixParser:
             diagnostic=ex.get("diagnostic") or text,
         )
         row.update(correlated(info))
-        if state.split_range and _incomplete(info):
-            row["_pending"] = qid
-        ctx.emit(row, p[0], line_no, line)
+        ctx.emit(row, p[0], line_no, line, key if state.split_range and _incomplete(info) else None)
         if event == "deferred":
             info["last_deferral"] = row
 
-    def _expired(self, qid, info, p, line, line_no, ctx, state) -> None:
+    def _expired(self, key, info, p, line, line_no, ctx, state) -> None:
         # qmgr_active.c: "from=<%s>, status=expired, returned to sender". The reason is the last
         # deferral of the same queue id, when it is in what we read.
         row = _row(
             p, "expired", "outbound",
-            queue_id=qid,
+            queue_id=key[1],
         )
         row.update(_expired_detail(info.get("last_deferral")))
         row.update(correlated(info))
-        if state.split_range and (_incomplete(info) or "last_deferral" not in info):
-            row["_pending"] = qid
-        ctx.emit(row, p[0], line_no, line)
+        pending = state.split_range and (_incomplete(info) or "last_deferral" not in info)
+        ctx.emit(row, p[0], line_no, line, key if pending else None)
 
     # --- parallel ranges of one file (see logscan/pipeline.py) --------------------------------
-    def resolve_pending(self, rows: list[dict[str, Any]], earlier: PostfixState) -> None:
+    def resolve_pending(self, pending: list[Pending], earlier: PostfixState) -> None:
         """Complete rows of a later range with the context the earlier ranges left in `earlier`."""
-        for row in rows:
-            qid = row.pop("_pending", None)
-            info = earlier.queue.get(qid) if qid else None
+        for p in pending:
+            row = p.row
+            info = earlier.lookup(p.key)
             if not info:
                 continue
             fill = correlated(info)
@@ -485,12 +532,12 @@ class PostfixParser:
 
     def merge_state(self, into: PostfixState, later: PostfixState) -> None:
         """Carry a later range's correlation state into the state of the ranges before it."""
-        for qid in later.orphan_removed:
-            into.queue.pop(qid, None)
-        for qid, info in later.queue.items():
-            have = into.queue.get(qid)
+        for key in later.orphan_removed:
+            into.remove(key)
+        for key, info in later.queue.items():
+            have = into.queue.get(key)
             if have is None:
-                into.get(qid).update(info)
+                into.get(key).update(info)
             else:
                 have.update(info)
         into.last_tls_row.update(later.last_tls_row)
@@ -502,6 +549,8 @@ class PostfixParser:
                 ctx.ignored("smtpd access action that is not a rejection (warning, discard, filter, hold)")
             elif rest.startswith(("reject: ", "milter-reject: ")):
                 ctx.unparsed(line_no, line)
+            else:
+                ctx.ignore()
             return
         text = r.group("text")
         sender = rcpt = None
@@ -511,7 +560,7 @@ class PostfixParser:
             text = text[: e.start()]
         chost, cip, _ = host_ip_port(r.group("client"))
         code, enh = split_reply(text)
-        info = correlated(state.queue.get(qid)) if qid else None
+        info = correlated(state.lookup((p[1], qid))) if qid else None
         row = _row(
             p, "rejected", "inbound",
             queue_id=qid,
@@ -536,7 +585,7 @@ class PostfixParser:
         text = r.group("text")
         code, enh = split_reply(text)
         rcpt = r.group("rcpt")
-        info = correlated(state.queue.get(qid))
+        info = correlated(state.lookup((p[1], qid)))
         row = _row(
             p, "rejected", "inbound",
             queue_id=qid,
@@ -586,6 +635,8 @@ class PostfixParser:
             ctx.ignored("outbound TLS detail; the delivery's status= line is the failure")
         elif msg.startswith(("lost connection after ", "timeout after ", "too many errors after ")):
             ctx.ignored("an SMTP client dropped or stalled its session with us; nothing was refused")
+        else:
+            ctx.ignore()
 
     def _warning(self, daemon, text, p, line, line_no, ctx, state) -> None:
         if " authentication failed" in text:
@@ -630,7 +681,7 @@ class PostfixParser:
                 smtp_stage="DATA",
                 diagnostic="queue file size limit exceeded (message_size_limit)",
             )
-            row.update(correlated(state.queue.get(qid)))
+            row.update(correlated(state.lookup((p[1], qid))))
             ctx.emit(row, p[0], line_no, line)
         elif text.startswith("SASL authentication failure: "):
             ctx.ignored("client SASL detail; the delivery's status= line is the failure")

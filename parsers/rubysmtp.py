@@ -24,9 +24,10 @@ the loopback trouble server (tools/samples/rubysmtp_scenarios.rb).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, file_field
 from logscan.smtp import AUTH_REPLY_CODES, domain_of, split_reply
 
 NAME = "rubysmtp"
@@ -75,21 +76,20 @@ def _event(cls: str | None, code: int | None, msg: str) -> tuple[str, str | None
     return "send_failed", None
 
 
-class RubysmtpState:
+@dataclass
+class RubysmtpState(ParserState):
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("pending", "jobs")
-    OPEN_RECORD = "pending"
-
-    def __init__(self) -> None:
-        # the failure record being read:
-        # [stamp, class, message lines, message closed, line_no, line, rcpt, ActiveJob's form]
-        self.pending: list[Any] | None = None
-        self.jobs: dict[str, str] = {}  # job id -> recipient (from "Performing ... with arguments")
+    # the failure record being read:
+    # [stamp, class, message lines, message closed, line_no, line, rcpt, ActiveJob's form]
+    pending: list[Any] | None = file_field(default=None, open_record=True)
+    jobs: dict[str, str] = file_field(default_factory=dict)  # job id -> recipient (from "Performing ... with arguments")
 
 
-class RubysmtpParser:
+class RubysmtpParser(BaseParser):
     name = NAME
     description = "Ruby Net::SMTP failures in Rails / Ruby Logger application logs"
+    traits = Traits(multiline=True)
+    State = RubysmtpState
 
     def detect(self, lines: list[str]) -> float:
         # Ruby Logger records that carry a Net::SMTP-layer exception (ActiveJob's or the application's)
@@ -99,9 +99,6 @@ class RubysmtpParser:
             if r and self._failure(TAGS.sub("", r.group(5)), r.group(3)) is not None:
                 hits += 1
         return hits / len(lines) if lines else 0.0
-
-    def new_state(self) -> RubysmtpState:
-        return RubysmtpState()
 
     @staticmethod
     def _failure(message: str, severity: str = "ERROR") -> tuple[str | None, str, str | None] | None:
@@ -122,7 +119,8 @@ class RubysmtpParser:
             if r is None:
                 if state.pending is not None and not state.pending[3]:
                     self._continue(line, state)
-                continue  # a continuation of another record, or not the logger's: ignored
+                ctx.ignore()  # a continuation of another record, or not the logger's
+                continue
             self.finish(ctx, state)
             message = TAGS.sub("", r.group(5))
             p = PERFORMING.search(message)
@@ -132,6 +130,7 @@ class RubysmtpParser:
                     if len(state.jobs) >= JOBS_KEPT:
                         state.jobs.pop(next(iter(state.jobs)))
                     state.jobs[p.group(2)] = addresses[0]
+                ctx.ignore()
                 continue
             if FAILED_INLINE.search(message):
                 ctx.ignored("ActiveJob's inline enqueue failure repeats the job's error logged just before")
@@ -140,11 +139,14 @@ class RubysmtpParser:
             if found is None:
                 if MENTIONS.search(message):
                     ctx.unparsed(first_line_no + offset, line)  # a mail exception in a shape not read here
+                else:
+                    ctx.ignore()
                 continue
             cls, msg, job = found
             state.pending = [r.group(2), cls, [], False, first_line_no + offset, line,
                              state.jobs.pop(job, None) if job else None, job is not None]
             self._continue(msg, state, first=True)
+            ctx.ignore()  # a failure line when finish() emits its row (opened)
 
     @staticmethod
     def _continue(text: str, state: RubysmtpState, first: bool = False) -> None:
@@ -185,7 +187,7 @@ class RubysmtpParser:
             "diagnostic": msg,
             "tls_mode": "starttls" if stage == "STARTTLS" else None,
         }
-        ctx.emit(row, stamp, line_no, line)
+        ctx.emit(row, stamp, line_no, line, opened=True)
 
 
 PARSER = RubysmtpParser()

@@ -25,11 +25,12 @@ numbers are ASCII [0-9] and range-checked before use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import regex
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import BaseParser, FileContext, Key, ParserState, Sample, Traits, persisted_field
 from logscan.smtp import domain_of, split_reply
 
 NAME = "sendmail"
@@ -139,28 +140,34 @@ def _stage_of_phase(phase: str) -> str | None:
     return None
 
 
-class SendmailState:
-    """Queue-id correlation for one scan, bounded in size."""
+@dataclass
+class SendmailState(ParserState):
+    """Correlation by (host, queue id) for one scan, bounded in size."""
 
     MAX_QUEUE_IDS = 200_000
     MAX_SESSIONS = 20_000
-    PERSISTED = ("queue",)
 
-    def __init__(self) -> None:
-        self.queue: dict[str, dict[str, Any]] = {}
-        # SMTP AUTH id of a server process (host, pid), for the from= line of the same session.
-        self.authid: dict[tuple[str, str], str] = {}
-        # Last deferral text per (host, pid, mailer, relay) of a queue run, for a bare "Deferred".
-        self.host_status: dict[tuple[str, str, str | None, str | None], str] = {}
+    # (host, queue id) -> its from= line's fields, "pending" detail and "last_deferral" row
+    queue: dict[Key, dict[str, Any]] = persisted_field(default_factory=dict)
+    # SMTP AUTH id of a server process (host, pid), for the from= line of the same session.
+    authid: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Last deferral text per (host, pid, mailer, relay) of a queue run, for a bare "Deferred".
+    host_status: dict[tuple[str, str, str | None, str | None], str] = field(default_factory=dict)
 
-    def get(self, qid: str) -> dict[str, Any]:
-        q = self.queue.get(qid)
+    def get(self, key: Key) -> dict[str, Any]:
+        q = self.queue.get(key)
         if q is None:
             if len(self.queue) >= self.MAX_QUEUE_IDS:
                 for old in list(self.queue)[: self.MAX_QUEUE_IDS // 10]:
                     del self.queue[old]
-            q = self.queue[qid] = {}
+            q = self.queue[key] = {}
         return q
+
+    def load_form1(self, name: str, value: dict[str, Any]) -> None:
+        """Form 1 already keyed Sendmail's queue by host: "<host> <queue id>"."""
+        for k, v in value.items():
+            host, _, qid = k.rpartition(" ")
+            self.queue[(host, qid)] = v
 
 
 def _context(info: dict[str, Any] | None) -> dict[str, Any]:
@@ -174,9 +181,11 @@ def _context(info: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-class SendmailParser:
+class SendmailParser(BaseParser):
     name = NAME
     description = "Sendmail through syslog (sm-mta, sendmail and other sm-* syslog labels)"
+    traits = Traits(server=True, counts_deliveries=True, persisted=True)
+    State = SendmailState
 
     @staticmethod
     def _ours(prog: str) -> bool:
@@ -190,12 +199,6 @@ class SendmailParser:
                 hits += 1
         return hits / len(lines) if lines else 0.0
 
-    def new_state(self) -> SendmailState:
-        return SendmailState()
-
-    def finish(self, ctx: FileContext, state: SendmailState) -> None:
-        ctx.fold_deliveries()
-
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: SendmailState) -> None:
         for offset, line in enumerate(lines):
             line_no = first_line_no + offset
@@ -203,28 +206,37 @@ class SendmailParser:
             if m is None:
                 if line.strip():
                     ctx.unparsed(line_no, line)
+                else:
+                    ctx.ignore()
                 continue
             stamp, host, prog, pid, msg = m.groups()  # one call: a group() call each costs more
             if not (prog == "sendmail" or prog.startswith("sm-")):
-                continue  # another program in the same mail log (dovecot, opendkim, ...)
+                ctx.ignore()  # another program in the same mail log (dovecot, opendkim, ...)
+                continue
             p = (stamp, host, prog, pid or "")
             q = QID.match(msg)
             qid = None
             if q:
                 qid = None if q.group("qid") == "NOQUEUE" else q.group("qid")
                 msg = msg[q.end():]
-            # correlation is keyed by host and queue id: "<host> <qid>"
-            key = f"{p[1]} {qid}" if qid else None
-            if not self._message(qid, key, msg, p, line, line_no, ctx, state) and any(x in msg for x in FAILURE_MARKERS):
-                ctx.unparsed(line_no, line)
+            key = (p[1], qid) if qid else None  # correlation is keyed by host and queue id
+            if not self._message(qid, key, msg, p, line, line_no, ctx, state):
+                if any(x in msg for x in FAILURE_MARKERS):
+                    ctx.unparsed(line_no, line)
+                else:
+                    ctx.ignore()
 
     # --- one message ---------------------------------------------------------------------------
     def _message(self, qid, key, msg, p, line, line_no, ctx, state) -> bool:
-        """Handle one message; False when it matches nothing known (unparsed if it looks like a failure)."""
+        """Handle (and count) one message; False (not counted) when it matches nothing known
+        (unparsed if it looks like a failure)."""
         if msg.startswith("to="):
             return self._delivery(qid, key, msg, p, line, line_no, ctx, state)
         if msg.startswith("from="):
-            return self._from(key, msg, p, state)
+            if not self._from(key, msg, p, state):
+                return False
+            ctx.ignore()
+            return True
         if msg.startswith("ruleset="):
             return self._ruleset(qid, key, msg, p, line, line_no, ctx, state)
         if qid and len(msg) > 16:
@@ -239,6 +251,7 @@ class SendmailParser:
                 if len(state.authid) >= state.MAX_SESSIONS:
                     state.authid.clear()
                 state.authid[(p[1], p[3])] = a.group("id")
+            ctx.ignore()
             return True
         if msg.startswith("<") and "... " in msg:
             return self._usrerr(qid, key, msg, p, line, line_no, ctx, state)
@@ -290,6 +303,7 @@ class SendmailParser:
             ctx.ignored("TLS library detail of a STARTTLS error line")
             return True
         if msg.startswith(("tls_srv_features=", "tls_clt_features=")):
+            ctx.ignore()
             return True
         if msg.startswith("makeconnection ("):
             ctx.ignored(SESSION_DETAIL)
@@ -348,8 +362,10 @@ class SendmailParser:
                 where = relay_host or mailer or ""
                 for rcpt in recipients:
                     ctx.delivered(key, stamp, rcpt, where)
+            ctx.ignore()
             return True
         if stat.startswith("queued") or stat == "Deferred: queued":
+            ctx.ignore()
             return True
         info = state.get(key) if key else {}
         # {"text", "stage"}: a dict, so an incremental run's store carries it (plain JSON)
@@ -405,6 +421,8 @@ class SendmailParser:
             ctx.emit(row, p[0], line_no, line)
             if deferred and key:
                 info["last_deferral"] = row
+        if not recipients:
+            ctx.ignore()
         return True
 
     def _notice(self, qid, key, text, p, line, line_no, ctx, state) -> bool:

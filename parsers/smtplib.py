@@ -14,9 +14,10 @@ here against the loopback trouble server (tools/samples/smtplib_scenarios.py, sa
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample, ascii_int
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, ascii_int, file_field
 from logscan.parsers.syslog import PREFIX
 from logscan.smtp import domain_of, split_reply
 
@@ -93,37 +94,32 @@ def _event(exc: str, text: str) -> tuple[str, str | None]:
     return "connect_failed", "connect"
 
 
-class SmtplibState:
+@dataclass
+class SmtplibState(ParserState):
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("stamp", "in_traceback", "chained", "through_smtplib", "frame", "tls_mode", "pending",
-                  "chained_pending")
-    OPEN_RECORD = "pending"
-
-    def __init__(self) -> None:
-        self.stamp: str | None = None  # time of the current log record
-        self.in_traceback = False
-        self.chained = False  # "During handling of the above exception ..." seen
-        self.through_smtplib = False
-        self.frame: str | None = None  # the last smtplib "File ..." line (its code line follows)
-        self.tls_mode: str | None = None  # what the current traceback's smtplib frames show
-        # The last exception line of the current traceback, emitted when the traceback ends:
-        # (exception, text, line, line number, the exception it was raised while handling, TLS mode)
-        self.pending: tuple[str, str, str, int, str | None, str | None] | None = None
-        self.chained_pending = False
+    stamp: str | None = file_field(default=None)  # time of the current log record
+    in_traceback: bool = file_field(default=False)
+    chained: bool = file_field(default=False)  # "During handling of the above exception ..." seen
+    through_smtplib: bool = file_field(default=False)
+    frame: str | None = file_field(default=None)  # the last smtplib "File ..." line (its code line follows)
+    tls_mode: str | None = file_field(default=None)  # what the current traceback's smtplib frames show
+    # The last exception line of the current traceback, emitted when the traceback ends:
+    # (exception, text, line, line number, the exception it was raised while handling, TLS mode)
+    pending: tuple[str, str, str, int, str | None, str | None] | None = file_field(default=None, open_record=True)
+    chained_pending: bool = file_field(default=False)
 
 
-class SmtplibParser:
+class SmtplibParser(BaseParser):
     name = NAME
     description = "Python smtplib failures in application logs (logging formats, tracebacks)"
+    traits = Traits(multiline=True)
+    State = SmtplibState
 
     def detect(self, lines: list[str]) -> float:
         # smtplib's own exception lines, or log records that end in an smtplib exception's repr.
         hits = sum(1 for x in lines
                    if (x.startswith("smtplib.SMTP") and EXCEPTION.match(x)) or (RECORD.match(x) and _repr(x)))
         return hits / len(lines) if lines else 0.0
-
-    def new_state(self) -> SmtplibState:
-        return SmtplibState()
 
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: SmtplibState) -> None:
         for offset, line in enumerate(lines):
@@ -134,6 +130,7 @@ class SmtplibParser:
                     state.tls_mode = None
                 state.chained_pending = state.chained
                 state.in_traceback, state.chained, state.frame = True, False, None
+                ctx.ignore()
                 continue
             if state.in_traceback:
                 if line.startswith(" ") and EXCEPTION_IN_LINE.match(line.lstrip()) and "smtplib." in line[:60]:
@@ -145,14 +142,19 @@ class SmtplibParser:
                     state.frame = line.rstrip() if line.startswith("  File ") and "smtplib" in line else None
                     if "smtplib" in line:
                         state.through_smtplib = True
+                    ctx.ignore()
                     continue
                 if line.startswith(("During handling of the above exception", "The above exception was")):
                     state.chained = True
+                    ctx.ignore()
                     continue
                 if not line:
+                    ctx.ignore()
                     continue
                 e = EXCEPTION.match(line)
                 if e:
+                    # counted as ignored now; a failure line when finish() emits its row (opened)
+                    ctx.ignore()
                     self._exception(e.group(1), e.group(2), line, first_line_no + offset, ctx, state)
                     continue
                 state.in_traceback = False
@@ -173,7 +175,8 @@ class SmtplibParser:
                 self._emit(e.group(1), e.group(2), line, first_line_no + offset, ctx, state, None)
             elif "SMTP" in line and FAILURE_MARKERS.search(line):
                 ctx.unparsed(first_line_no + offset, line)  # smtplib's exception in a shape not read: shown
-            # everything else in an application log is noise: counted as ignored
+            else:
+                ctx.ignore()  # everything else in an application log is noise
 
     def _exception(self, exc: str, text: str, line: str, line_no: int, ctx: FileContext, state: SmtplibState) -> None:
         if not (exc.startswith("smtplib.") or (state.through_smtplib and exc in NETWORK)):
@@ -192,12 +195,12 @@ class SmtplibParser:
         if state.pending is not None:
             exc, text, line, line_no, cause, tls_mode = state.pending
             state.pending = None
-            row = self._emit(exc, text, line, line_no, ctx, state, cause)
+            row = self._emit(exc, text, line, line_no, ctx, state, cause, opened=True)
             row["tls_mode"] = tls_mode or row["tls_mode"]
 
     @staticmethod
     def _emit(exc: str, text: str, line: str, line_no: int, ctx: FileContext, state: SmtplibState,
-              cause: str | None) -> dict[str, Any]:
+              cause: str | None, opened: bool = False) -> dict[str, Any]:
         short = exc.rsplit(".", 1)[-1]
         event, stage = _event(exc, text)
         ct = CODE_TEXT.search(text)
@@ -224,7 +227,7 @@ class SmtplibParser:
             # SMTPNotSupportedError('STARTTLS extension not supported by server.') comes from starttls()
             "tls_mode": "starttls" if event == "tls_failed" and stage == "STARTTLS" and "STARTTLS" in text else None,
         }
-        return ctx.emit(row, state.stamp or "", line_no, line)
+        return ctx.emit(row, state.stamp or "", line_no, line, opened=opened)
 
 
 PARSER = SmtplibParser()

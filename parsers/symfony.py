@@ -21,9 +21,10 @@ PHP 8.2 here against the loopback trouble server (tools/samples/symfony_send.php
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from logscan.parsers.base import FileContext, Sample
+from logscan.parsers.base import BaseParser, FileContext, ParserState, Sample, Traits, file_field
 from logscan.smtp import split_reply
 
 NAME = "symfony"
@@ -56,19 +57,18 @@ def _event(message: str, code: int | None) -> tuple[str, str | None]:
     return "send_failed", STAGES.get(e.group("want")) if e else None
 
 
-class SymfonyState:
+@dataclass
+class SymfonyState(ParserState):
     # Where reading stands in one file (kept per file by incremental runs, parsers/base.py)
-    FILE_STATE = ("pending",)
-    OPEN_RECORD = "pending"
-
-    def __init__(self) -> None:
-        # the record being read: [stamp, first line number, first line, lines]
-        self.pending: list[Any] | None = None
+    # the record being read: [stamp, first line number, first line, lines]
+    pending: list[Any] | None = file_field(default=None, open_record=True)
 
 
-class SymfonyParser:
+class SymfonyParser(BaseParser):
     name = NAME
     description = "Symfony Mailer / SwiftMailer transport errors in Laravel and Monolog logs"
+    traits = Traits(multiline=True)
+    State = SymfonyState
 
     def detect(self, lines: list[str]) -> float:
         # Monolog records whose context names a mail transport exception
@@ -76,17 +76,16 @@ class SymfonyParser:
         hits += sum(1 for x in lines if x.startswith('error:0A') or x.startswith("[stacktrace]")) // 4
         return min(1.0, hits / len(lines)) if lines else 0.0
 
-    def new_state(self) -> SymfonyState:
-        return SymfonyState()
-
     def parse(self, lines: list[str], first_line_no: int, ctx: FileContext, state: SymfonyState) -> None:
         for offset, line in enumerate(lines):
             r = RECORD.match(line)
             if r is None:
                 if state.pending is not None:
                     state.pending[3].append(line)
+                ctx.ignore()
                 continue
             self.finish(ctx, state)
+            ctx.ignore()  # a record's first line: a failure (or unparsed) line if finish() says so (opened)
             if r.group(3) in ("DEBUG", "INFO", "NOTICE"):
                 continue
             state.pending = [r.group(1), first_line_no + offset, line, [r.group(4)]]
@@ -101,7 +100,7 @@ class SymfonyParser:
         e = EXCEPTION.search(text)
         if e is None or not MAIL_CLASS.search(e.group("cls")):
             if MENTIONS.search(text):
-                ctx.unparsed(line_no, line)  # a mail exception in a shape not read here
+                ctx.unparsed(line_no, line, opened=True)  # a mail exception in a shape not read here
             return
         message = " ".join(x.strip() for x in text[:e.start()].splitlines() if x.strip())
         got = GOT_CODE.search(message)
@@ -120,7 +119,7 @@ class SymfonyParser:
             "diagnostic": message,
             "tls_mode": "starttls" if stage == "STARTTLS" else None,
         }
-        ctx.emit(row, stamp, line_no, line)
+        ctx.emit(row, stamp, line_no, line, opened=True)
 
 
 PARSER = SymfonyParser()

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from logscan.engine import Category
+from logscan.parsers.base import formats_where
 from logscan.reports import outcomes, remedies
 from logscan.reports.causes import is_brute_force
 
@@ -65,7 +66,7 @@ def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
 
 # Logs that record successful deliveries too (FileStats.deliveries): failure rates are computed
 # over their failures only.
-DELIVERY_SOURCES = ("postfix", "exim", "sendmail")
+DELIVERY_SOURCES = formats_where(counts_deliveries=True)  # (from the parsers' traits)
 
 
 def families(categories: dict[str, Category]) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pandas as pd
 import regex
 
 from logscan.engine import Category
+from logscan.parsers.base import formats_where
 from logscan.reports.i18n import CLIENT_LABELS
 
 LEADING = ("config", "auth", "network", "reputation")  # category families, in this order
@@ -72,7 +73,7 @@ def _account(df: pd.DataFrame) -> pd.Series:
     return df["sasl_username"].astype(object).fillna(df["sender"].where(df["sender"] != "<>")).fillna("")
 
 
-SERVERS = ("postfix", "exim", "sendmail")
+SERVERS = formats_where(server=True)  # (from the parsers' traits)
 
 
 def _client(df: pd.DataFrame, lang: str = "en") -> pd.Series:

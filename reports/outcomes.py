@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 import regex
 
-SERVER_SOURCES = ("postfix", "exim", "sendmail")
+from logscan.parsers.base import formats_where
+
+SERVER_SOURCES = formats_where(server=True)  # (from the parsers' traits)
 SECTIONS = ("outbound", "submission", "inbound", "local")
 
 # Outcomes of one recipient of one message, worst first (a message takes its worst).

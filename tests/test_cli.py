@@ -127,9 +127,11 @@ def test_classify_and_rules_commands():
     assert listed[0].split()[0] and any(x.startswith("REP001") for x in listed)
     shown = run("rules", "show", "REP001")
     assert shown.exit_code == 0 and "references:" in shown.stdout
-    assert [x.split()[0] for x in run("formats").stdout.splitlines()] == ["dotnet", "exim", "gosmtp", "javamail", "msmtp",
-                                                                         "nodemailer", "phpmailer", "postfix", "rubysmtp",
-                                                                         "sendmail", "smtplib", "symfony"]
+    from logscan.parsers import REGISTRY
+
+    listed = [x.split()[:2] for x in run("formats").stdout.splitlines()]
+    assert listed == [[n, "server" if REGISTRY[n].traits.server else "client"] for n in sorted(REGISTRY)]
+    assert len(listed) == 12 and sum(k == "server" for _, k in listed) == 3
     assert "| `category` |" in run("schema").stdout
 
 

@@ -48,8 +48,7 @@ def test_marker_lines_are_never_ignored(fmt, sample, markers):
             ctx = make_context()
             state = parser.new_state()
             parser.parse(text, 1, ctx, state)
-            if hasattr(parser, "finish"):
-                parser.finish(ctx, state)
+            parser.finish(ctx, state)
             marker_no = where + 1
             as_row = any(r["line_no"] == marker_no for r in ctx.rows)
             as_unparsed = any(n == marker_no for n, _ in ctx.stats.unparsed_examples)

@@ -13,11 +13,12 @@ import re
 
 import pytest
 
-from logscan.parsers import javamail, msmtp, nodemailer, phpmailer, smtplib
+from logscan.parsers import MODULES
 
 from conftest import SAMPLE_LOGS, make_context
 
-APP_PARSERS = (msmtp, smtplib, phpmailer, nodemailer, javamail)
+# the parsers of application (client) logs that declare their software's failure markers
+APP_PARSERS = tuple(m for m in MODULES if not m.PARSER.traits.server and hasattr(m, "FAILURE_MARKERS"))
 
 # prefixes real application logs put before a message: none, PHPMailer's echo stamp, a level column,
 # PHP's error_log, ISO with a level, Python logging, Monolog, syslog, plain indentation
@@ -68,8 +69,7 @@ def _outcome(module, lines: list[str], at: int, injected: str) -> str:
     if any(ctx.stats.ignored_reasons.get(r, 0) > reasons.get(r, 0) for r in getattr(module, "MARKER_REASONS", ())):
         return "a row already"
     parser.parse(after, line_no + 1, ctx, state)
-    if hasattr(parser, "finish"):
-        parser.finish(ctx, state)
+    parser.finish(ctx, state)
     return "row" if any(r["line_no"] == line_no for r in ctx.rows) else "ignored"
 
 

@@ -269,7 +269,7 @@ def test_a_record_stays_bounded_whatever_follows(fmt, opening):
     parser = REGISTRY[fmt]
     ctx, state = make_context(), parser.new_state()
     parser.parse(opening + ["continued line " + "x" * 60] * 20_000, 1, ctx, state)
-    held = sum(len(str(getattr(state, n))) for n in state.FILE_STATE)
+    held = sum(len(str(getattr(state, n))) for n in state.file_fields())
     assert held < 100_000  # 20,000 lines of 75 characters: 1.5 MB if kept
     parser.finish(ctx, state)
     assert ctx.stats.failures == 1 and len(ctx.rows[0]["diagnostic"]) < 20_000

@@ -31,8 +31,7 @@ def test_sample(parser, index, sample):
     before_rows, before_unparsed = len(ctx.rows), ctx.stats.unparsed
     before_reasons = dict(ctx.stats.ignored_reasons)
     parser.parse([line], len(context) + 1, ctx, state)
-    if hasattr(parser, "finish"):  # parsers with multi-line records emit at the end of a record
-        parser.finish(ctx, state)
+    parser.finish(ctx, state)  # parsers with multi-line records emit at the end of a record
     new = ctx.rows[before_rows:]
     assert ctx.stats.unparsed == before_unparsed, f"line was not understood: {line}"
     if sample.ignore is not None:

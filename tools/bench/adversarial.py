@@ -106,8 +106,7 @@ def _run_one(fmt: str, context: list[str], line: str) -> tuple[float, float]:
         parser.parse(context, 1, ctx, state)
     t0 = time.perf_counter()
     parser.parse([line], len(context) + 1, ctx, state)
-    if hasattr(parser, "finish"):
-        parser.finish(ctx, state)
+    parser.finish(ctx, state)
     parse_ms = (time.perf_counter() - t0) * 1000
     head = [line] * max(1, min(DETECT_LINES, DETECT_BYTES // (len(line) + 1)))
     t0 = time.perf_counter()
