@@ -288,6 +288,8 @@ def correlated(info: QueueContext | None) -> dict[str, Any]:
     return out
 
 
+EXPIRED = "status=expired, returned to sender"  # qmgr's from= line of an expired message: a failure
+
 # First four characters of the context lines kept per queue id (smtpd client=, cleanup
 # message-id=, qmgr from=, pickup uid=) and of qmgr's "removed", to the QueueContext key.
 CONTEXT_KINDS = {"clie": "client", "mess": "message_id", "from": "qmgr", "uid=": "pickup", "remo": "removed"}
@@ -367,23 +369,22 @@ class PostfixParser(BaseParser):
             c = line.find(": ", colon + 2)
             tag_start = line.rfind(" ", 0, colon)
             host_start = line.rfind(" ", 0, tag_start) if tag_start > 0 else -1
-            if colon + 7 <= c <= colon + 22:
-                kind = CONTEXT_KINDS.get(line[c + 2:c + 6])
-                if kind is not None:
-                    qid = line[colon + 2:c]
-                    if qid.isalnum() and not qid.islower() and not line.endswith("status=expired, returned to sender"):
-                        key = (line[host_start + 1:tag_start], qid)  # correlation is keyed by host and queue id
-                        if kind == "removed":
-                            if queue.pop(key, None) is None and not (state.legacy and state.remove(key)) \
-                                    and state.split_range:
-                                state.orphan_removed.add(key)
-                        else:
-                            info = queue.get(key)
-                            if info is None:
-                                info = state.get(key)
-                            info[kind] = line[c + 2:]
-                        ignored += 1
-                        continue
+            if colon + 7 <= c <= colon + 22 and (k4 := line[c + 2:c + 6]) in CONTEXT_KINDS:
+                kind = CONTEXT_KINDS[k4]  # (`in` and [] are opcodes: cheaper than a .get() call)
+                qid = line[colon + 2:c]
+                if qid.isalnum() and not qid.islower() and (kind != "qmgr" or not line.endswith(EXPIRED)):
+                    key = (line[host_start + 1:tag_start], qid)  # correlation is keyed by host and queue id
+                    if kind == "removed":
+                        if queue.pop(key, None) is None and not (state.legacy and state.remove(key)) \
+                                and state.split_range:
+                            state.orphan_removed.add(key)
+                    else:
+                        info = queue.get(key)
+                        if info is None:
+                            info = state.get(key)
+                        info[kind] = line[c + 2:]
+                    ignored += 1
+                    continue
             if host_start <= 0:
                 ctx.unparsed(first_line_no + offset, line)
                 continue
