@@ -174,16 +174,18 @@ def test_a_line_a_parser_forgets_is_unparsed_not_ignored(tmp_path, monkeypatch, 
 
 # --- the host in every correlation key (#16) ---------------------------------------------------
 
-def _postfix_host(host: str, sender: str, rcpt: str, status: str, t: int) -> list[str]:
+# The lines below have the shapes of the real lines in sample_logs/ (Postfix 3.7, Exim 4.96 and
+# Sendmail runs here), with the host, ids and addresses of two machines.
+def _postfix_host(host: str, qid: str, sender: str, rcpt: str, t: int) -> list[str]:
     stamp = f"Nov 27 19:40:{t:02d}"
     return [
-        f"{stamp} {host} postfix/smtpd[100]: 0F5383D: client=client-{host}.example[192.0.2.{t}]",
-        f"{stamp} {host} postfix/cleanup[101]: 0F5383D: message-id=<m-{host}@example.com>",
-        f"{stamp} {host} postfix/qmgr[102]: 0F5383D: from=<{sender}>, size={100 + t}, nrcpt=1 (queue active)",
-        f"{stamp} {host} postfix/smtp[103]: 0F5383D: to=<{rcpt}>, relay=mx.example.net[198.51.100.1]:25, delay=1, "
-        f"delays=0/0/0/1, dsn=5.1.1, status={status} (host mx.example.net[198.51.100.1] said: 550 5.1.1 "
+        f"{stamp} {host} postfix/smtpd[100]: {qid}: client=client-{host}.example[192.0.2.{t}]",
+        f"{stamp} {host} postfix/cleanup[101]: {qid}: message-id=<m-{host}@example.com>",
+        f"{stamp} {host} postfix/qmgr[102]: {qid}: from=<{sender}>, size={100 + t}, nrcpt=1 (queue active)",
+        f"{stamp} {host} postfix/smtp[103]: {qid}: to=<{rcpt}>, relay=mx.example.net[198.51.100.1]:25, delay=1, "
+        f"delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.example.net[198.51.100.1] said: 550 5.1.1 "
         f"<{rcpt}>: Recipient address rejected: User unknown (in reply to RCPT TO command))",
-        f"{stamp} {host} postfix/qmgr[102]: 0F5383D: removed",
+        f"{stamp} {host} postfix/qmgr[102]: {qid}: removed",
     ]
 
 
@@ -195,14 +197,18 @@ def _by_host(table) -> dict[str, dict]:
     return {r["host"]: r for r in table.to_pylist()}
 
 
-def test_postfix_queue_ids_of_two_hosts_never_join(tmp_path):
-    # the same queue id on two hosts at once, their lines interleaved line by line (one syslog host)
-    lines = _interleave(_postfix_host("mx1", "a@one.example", "x@dest.example", "bounced", 10),
-                        _postfix_host("mx2", "b@two.example", "y@dest.example", "bounced", 20))
-    log = tmp_path / "mail.log"
+def _two_hosts(tmp_path, make, same_id: str, fmt: str) -> dict[str, dict]:
+    """The rows of one log where mx1 and mx2 write the same id at once, their lines interleaved
+    line by line; make(host, id, sender, recipient, t) gives one host's lines."""
+    lines = _interleave(make("mx1", same_id, "a@one.example", "x@dest.example", 10),
+                        make("mx2", same_id, "b@two.example", "y@dest.example", 20))
+    log = tmp_path / f"{fmt}.log"
     log.write_text("\n".join(lines) + "\n")
-    result = scan([str(log)], ScanOptions(workers=1, tz="UTC"))
-    rows = _by_host(result.table)
+    return _by_host(scan([str(log)], ScanOptions(workers=1, tz="UTC", forced_format=fmt)).table)
+
+
+def test_postfix_queue_ids_of_two_hosts_never_join(tmp_path):
+    rows = _two_hosts(tmp_path, _postfix_host, "0F5383D", "postfix")
     assert set(rows) == {"mx1", "mx2"}
     assert (rows["mx1"]["sender"], rows["mx1"]["client_host"], rows["mx1"]["size"], rows["mx1"]["message_id"]) == \
         ("a@one.example", "client-mx1.example", 110, "m-mx1@example.com")
@@ -212,8 +218,8 @@ def test_postfix_queue_ids_of_two_hosts_never_join(tmp_path):
 
 
 def test_postfix_removed_on_one_host_keeps_the_others_context(tmp_path):
-    a = _postfix_host("mx1", "a@one.example", "x@dest.example", "bounced", 10)
-    b = _postfix_host("mx2", "b@two.example", "y@dest.example", "bounced", 20)
+    a = _postfix_host("mx1", "0F5383D", "a@one.example", "x@dest.example", 10)
+    b = _postfix_host("mx2", "0F5383D", "b@two.example", "y@dest.example", 20)
     # mx1's message is removed before mx2's failure: mx2's context must still be there
     lines = a[:3] + b[:3] + [a[4]] + [b[3]]
     log = tmp_path / "mail.log"
@@ -235,13 +241,7 @@ def _exim_syslog(host: str, mid: str, sender: str, rcpt: str, t: int) -> list[st
 
 
 def test_exim_message_ids_of_two_hosts_never_join_in_syslog(tmp_path):
-    mid = "1xX2bI-0007H6-0T"
-    lines = _interleave(_exim_syslog("mx1", mid, "a@one.example", "x@dest.example", 10),
-                        _exim_syslog("mx2", mid, "b@two.example", "y@dest.example", 20))
-    log = tmp_path / "exim.log"
-    log.write_text("\n".join(lines) + "\n")
-    result = scan([str(log)], ScanOptions(workers=1, tz="UTC", forced_format="exim"))
-    rows = _by_host(result.table)
+    rows = _two_hosts(tmp_path, _exim_syslog, "1xX2bI-0007H6-0T", "exim")
     assert (rows["mx1"]["sender"], rows["mx1"]["size"], rows["mx1"]["client_ip"]) == ("a@one.example", 310, "192.0.2.10")
     assert (rows["mx2"]["sender"], rows["mx2"]["size"], rows["mx2"]["client_ip"]) == ("b@two.example", 320, "192.0.2.20")
 
@@ -273,12 +273,7 @@ def _sendmail_host(host: str, qid: str, sender: str, rcpt: str, t: int) -> list[
 
 
 def test_sendmail_queue_ids_of_two_hosts_never_join(tmp_path):
-    qid = "4ARK0E1a000123"
-    lines = _interleave(_sendmail_host("mx1", qid, "a@one.example", "x@dest.example", 10),
-                        _sendmail_host("mx2", qid, "b@two.example", "y@dest.example", 20))
-    log = tmp_path / "maillog"
-    log.write_text("\n".join(lines) + "\n")
-    rows = _by_host(scan([str(log)], ScanOptions(workers=1, tz="UTC", forced_format="sendmail")).table)
+    rows = _two_hosts(tmp_path, _sendmail_host, "4ARK0E1a000123", "sendmail")
     assert (rows["mx1"]["sender"], rows["mx1"]["size"]) == ("a@one.example", 410)
     assert (rows["mx2"]["sender"], rows["mx2"]["size"]) == ("b@two.example", 420)
 
@@ -303,8 +298,8 @@ def _state_after(fmt: str, lines: list[str]):
 
 
 def test_state_form_2_round_trip():
-    lines = _interleave(_postfix_host("mx1", "a@one.example", "x@dest.example", "bounced", 10)[:3],
-                        _postfix_host("mx2", "b@two.example", "y@dest.example", "bounced", 20)[:3])
+    lines = _interleave(_postfix_host("mx1", "0F5383D", "a@one.example", "x@dest.example", 10)[:3],
+                        _postfix_host("mx2", "0F5383D", "b@two.example", "y@dest.example", 20)[:3])
     state = _state_after("postfix", lines)
     saved = json.loads(json.dumps(dump_parser_states({"postfix": state})))
     assert saved["postfix"]["form"] == STATE_FORM == 2
@@ -325,7 +320,7 @@ def test_form_1_postfix_state_is_read_and_its_ids_join_the_first_host():
     state = load_parser_states(form1)["postfix"]
     assert not state.queue and "0F5383D" in state.legacy["queue"]
     ctx = make_context()
-    failure = _postfix_host("mx1", "unused@x", "x@dest.example", "bounced", 10)[3]
+    failure = _postfix_host("mx1", "0F5383D", "unused@x", "x@dest.example", 10)[3]
     REGISTRY["postfix"].parse([failure], 1, ctx, state)
     (row,) = ctx.rows
     assert (row["sender"], row["size"], row["client_host"], row["message_id"]) == \
@@ -364,7 +359,7 @@ def test_a_store_with_a_form_1_state_goes_on(tmp_path):
     logs, store = tmp_path / "logs", tmp_path / "store"
     logs.mkdir()
     log = logs / "mail.log"
-    lines = _postfix_host("mx1", "a@one.example", "x@dest.example", "bounced", 10)
+    lines = _postfix_host("mx1", "0F5383D", "a@one.example", "x@dest.example", 10)
     log.write_text("\n".join(lines[:3]) + "\n")
     assert runner.invoke(app, ["scan", str(logs), "--store", str(store), "--quiet"]).exit_code == 0
     state = json.loads((store / "_logscan" / "state.json").read_text())
@@ -396,7 +391,7 @@ def test_pending_rows_are_carried_explicitly():
     parser = REGISTRY["postfix"]
     later = parser.new_state(split_range=True)
     ctx = make_context()
-    failure = _postfix_host("mx1", "a@one.example", "x@dest.example", "bounced", 10)
+    failure = _postfix_host("mx1", "0F5383D", "a@one.example", "x@dest.example", 10)
     parser.parse([failure[3]], 1, ctx, later)
     assert not ctx.rows and len(ctx.pending) == 1
     (p,) = ctx.pending
@@ -414,3 +409,27 @@ def test_same_rows_script_compares_two_scans(tmp_path):
     out = tmp_path / "a.parquet"
     assert runner.invoke(app, ["scan", str(SAMPLE_LOGS / "postfix"), "--output", str(out), "--quiet"]).exit_code == 0
     assert mod.main(["same_rows", str(out), str(out)]) == 0
+
+
+def test_two_hosts_with_clashing_ids_across_byte_ranges(tmp_path, monkeypatch):
+    """The same ids on two hosts in a file parsed in byte ranges at once: each failure finds its own
+    host's context, whichever range it lies in, as in one range."""
+    lines = []
+    for n in range(400):
+        qid = f"{0xA0000 + n:X}"
+        a = _postfix_host("mx1", qid, f"a{n}@one.example", f"x{n}@dest.example", n % 60)
+        b = _postfix_host("mx2", qid, f"b{n}@two.example", f"y{n}@dest.example", n % 60)
+        lines += a[:3] + b[:3] + [a[3], b[3], a[4], b[4]]
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(lines) + "\n")
+    one = scan([str(log)], ScanOptions(workers=1, tz="UTC"))
+    monkeypatch.setattr(pipeline, "SPLIT_MIN_BYTES", 1 << 10)
+    split = scan([str(log)], ScanOptions(workers=3, tz="UTC"))
+    for result in (one, split):
+        rows = result.table.to_pylist()
+        assert len(rows) == 800
+        for r in rows:
+            n = int(r["recipient"][1:].split("@")[0])
+            assert r["sender"] == (f"a{n}@one.example" if r["host"] == "mx1" else f"b{n}@two.example")
+    key = [("line_no", "ascending")]
+    assert one.table.sort_by(key).to_pylist() == split.table.sort_by(key).to_pylist()
