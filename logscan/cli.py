@@ -775,15 +775,16 @@ def rules_coverage(
     right (the row's category); wrong (a rule matched, with another category); unknown (no rule).
     A row that names no cause is filed as `unknown` by its table and counted right when left unknown.
     """
-    from .coverage import coverage, totals
+    from .coverage import coverage, totals, totals_by_kind
     from .engine import Engine
 
     def run():
         results = coverage(Engine.load(list(rules or ())))
         total = totals(results)
+        by_kind = totals_by_kind(results)
         if as_json:
-            typer.echo(json.dumps({"tables": [r.as_dict(with_misses=list_misses) for r in results], "total": total},
-                                  ensure_ascii=False, indent=2))
+            typer.echo(json.dumps({"tables": [r.as_dict(with_misses=list_misses) for r in results], "total": total,
+                                   "by_kind": by_kind}, ensure_ascii=False, indent=2))
             return
         typer.echo(f"{'table':<22} {'kind':<9} {'rows':>5} {'right':>6} {'wrong':>6} {'unknown':>8}")
         for r in results:
@@ -793,6 +794,9 @@ def rules_coverage(
                 for m in r.wrong + r.unknown:
                     typer.echo(f"    expected {m.row.category}, got {m.got} ({m.rule_id or 'no rule'}): "
                                f"{m.row.label()[:160]}")
+        for kind, t in by_kind.items():  # provider pages apart from programs' own texts
+            typer.echo(f"{kind + ' (' + str(t['tables']) + ' tables)':<32} {t['rows']:>5} {t['right']:>6} "
+                       f"{t['wrong']:>6} {t['unknown']:>8}")
         share = f" ({100 * total['right'] / total['rows']:.1f}% right)" if total["rows"] else ""
         typer.echo(f"{'total (' + str(total['tables']) + ' tables)':<32} {total['rows']:>5} {total['right']:>6} "
                    f"{total['wrong']:>6} {total['unknown']:>8}{share}")

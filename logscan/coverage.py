@@ -177,3 +177,9 @@ def totals(results: list[TableCoverage]) -> dict[str, int]:
     return {"tables": len(results), "rows": sum(r.rows for r in results), "right": sum(r.right for r in results),
             "wrong": sum(len(r.wrong) for r in results), "unknown": sum(len(r.unknown) for r in results),
             "rows_naming_no_cause": sum(r.no_cause for r in results)}
+
+
+def totals_by_kind(results: list[TableCoverage]) -> dict[str, dict[str, int]]:
+    """The totals of the provider tables and of the software tables apart (each kind that has a table)."""
+    return {kind: totals([r for r in results if r.table.kind == kind])
+            for kind in KINDS if any(r.table.kind == kind for r in results)}

@@ -11,7 +11,8 @@ from conftest import CORPORA, agreement_tool
 
 pytestmark = pytest.mark.slow
 
-CEILING = 78  # measured 2026-12-04 after merging the provider, MTA and client-library work: 1613
+CEILING = 68  # 68 after the Postfix, Exim, qmail, OpenSMTPD and Exchange source tables and the Yahoo, Comcast and GMX tables (kb-tables,
+# 2026-12-04: 1656 alternatives, 425 seen, 1163 in a table row). Was 78, measured 2026-12-04 after merging the provider, MTA and client-library work: 1613
 # alternatives, 423 seen in a real line (sample_logs, the corpora, the rows logscan extracts from them
 # and the parsers' own real sample lines), 1112 more in a row of a table (logscan/knowledge/tables:
 # providers' published codes, client libraries' texts read from their source); among the 78 left

@@ -85,6 +85,12 @@ def test_rules_coverage_command(tmp_path):
     out = runner.invoke(app, ["rules", "coverage", "--json", "--list"])
     data = json.loads(out.output)
     assert data["total"]["rows"] == sum(t["rows"] for t in data["tables"]) == sum(len(t.rows) for t in TABLES)
+    # provider pages and programs' texts are counted apart, and the two add up to the total
+    assert set(data["by_kind"]) == {"provider", "software"}
+    for key in ("tables", "rows", "right", "wrong", "unknown"):
+        assert sum(k[key] for k in data["by_kind"].values()) == data["total"][key]
+    assert data["by_kind"]["software"]["rows"] == sum(len(t.rows) for t in TABLES if t.kind == "software")
+    assert "provider (" in text.output and "software (" in text.output
     assert all(t["misses"] == [] for t in data["tables"])
     # a user rule that shadows a row shows as a miss, named by --list
     rule = tmp_path / "r.toml"
