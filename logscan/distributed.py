@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,9 +176,7 @@ def parse_unit(unit: Unit, opts: pipeline.ScanOptions, zone_name: str, engine: E
                                             f"({describe(exc)})")
                     return Part([], [], ctx.stats, state)
         pipeline._read_into(parser, reader, ctx, state, None, out, unit.first_line)
-    if unit.end is not None:
-        ctx.stats.end_offset = unit.end
-    return Part(tables, out.pending, ctx.stats, state)
+    return Part(tables, out.pending, ctx.stats, state)  # (end_offset: where the reading stopped)
 
 
 def parse_chain(logs: list[tuple[LogFile, Resume | None]], opts: pipeline.ScanOptions, zone_name: str,
@@ -243,7 +242,7 @@ def scan(paths: list[str], opts: pipeline.ScanOptions, *, dask: Any = "local",
             parser = REGISTRY[log.format]
             state = states.setdefault(log.format, parser.new_state())
             stats = None
-            for unit, fut in zip(units, file_futures, strict=True):
+            for k, (unit, fut) in enumerate(zip(units, file_futures, strict=True)):
                 part: Part = fut.result()
                 fut.release()
                 parser.resolve_pending(part.pending, state)
@@ -256,6 +255,9 @@ def scan(paths: list[str], opts: pipeline.ScanOptions, *, dask: Any = "local",
                     r["line_no"] += offset
                 if part.pending:
                     emit(engine.classify_table(pipeline.signed_table(part.pending)))
+                if part.stats.read_error and offset:  # its line number, counted in the file
+                    part.stats.read_error = re.sub(r"(?<=stopped after line )\d+",
+                                                   lambda m, n=offset: str(int(m.group()) + n), part.stats.read_error)
                 if stats is None:
                     stats = part.stats
                 else:
@@ -263,6 +265,12 @@ def scan(paths: list[str], opts: pipeline.ScanOptions, *, dask: Any = "local",
                     stats.end_offset = part.stats.end_offset
                 if progress is not None and unit.end is not None:
                     progress(unit.end - unit.start)
+                if part.stats.read_error:
+                    # As in a local run, the file's reading stops at a read error (an --store run reads on
+                    # from there next time): the ranges after it are not taken.
+                    for later in file_futures[k + 1:]:
+                        later.cancel()
+                    break
             all_stats[str(log.path)] = stats
         for fmt, fut in chain_futures.items():
             chain: Chain = fut.result()

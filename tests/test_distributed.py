@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -120,3 +121,41 @@ def test_unreachable_scheduler_is_a_usage_error():
     pytest.importorskip("distributed")
     r = CliRunner().invoke(app, ["scan", "--dask", "tcp://127.0.0.1:9", str(SAMPLES / "postfix"), "--quiet"])
     assert r.exit_code == 2 and "cannot reach the Dask scheduler tcp://127.0.0.1:9" in r.output
+
+
+@pytest.mark.slow
+@needs_genlog
+def test_a_read_error_stops_the_file_there_as_in_a_local_run(tmp_path, monkeypatch):
+    """An I/O error in the middle of a plain file cut in ranges: the file's reading stops there, as
+    in a local run (same rows, same stats, the same offset for an --store run to read on from); the
+    ranges after it are not taken. Worker threads here, so the injected error reaches them."""
+    dist = pytest.importorskip("distributed")
+    import errno
+
+    from logscan import pipeline
+
+    rotated(tmp_path / "logs", "postfix", "mail.log", 0.3, 14)
+    log = tmp_path / "logs" / "mail.log.1"
+    bad_at = log.stat().st_size // 2
+    real_read = pipeline._Range.read
+    inode = log.stat().st_ino
+
+    def read(self, n):  # the bytes before bad_at come, reading at bad_at fails: a bad sector there
+        pos = self._fh.tell()
+        if os.fstat(self._fh.fileno()).st_ino == inode and pos <= bad_at < pos + min(n, self._left):
+            if pos == bad_at:
+                raise OSError(errno.EIO, "Input/output error")
+            return real_read(self, bad_at - pos)
+        return real_read(self, n)
+
+    monkeypatch.setattr(pipeline._Range, "read", read)
+    monkeypatch.setattr(distributed, "RANGE_BYTES", 16 << 10)
+    local = logscan.scan_with_stats([tmp_path / "logs"], workers=1)
+    with dist.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c, \
+            dist.Client(c) as client:
+        remote = logscan.scan_with_stats([tmp_path / "logs"], dask=client)
+    assert rows(remote.table) == rows(local.table)
+    (mine,), (theirs,) = ([f for f in r.files if f.path == str(log)] for r in (remote, local))
+    assert mine.read_error and mine.read_error == theirs.read_error
+    assert (mine.lines, mine.failures, mine.end_offset) == (theirs.lines, theirs.failures, theirs.end_offset)
+    assert mine.end_offset <= bad_at
