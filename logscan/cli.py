@@ -100,10 +100,16 @@ RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stdout.")]
 
 
-def _scan(paths, fmt, year, tz, rules, quiet, sink=None, memory_ceiling=None, **incremental) -> ScanResult:
+def _scan(paths, fmt, year, tz, rules, quiet, sink=None, memory_ceiling=None, dask=None, **incremental) -> ScanResult:
     # Imported here: pyarrow takes a while to load, and an incremental run with nothing new never needs it.
     from .pipeline import ScanOptions, file_sizes, scan
 
+    if dask is not None:  # the same scan, its files and ranges as tasks on a Dask cluster
+        import functools
+
+        from . import distributed
+
+        scan = functools.partial(distributed.scan, dask=dask)
     opts = ScanOptions(forced_format=fmt, year=year, tz=tz, rule_files=tuple(rules or ()),
                        memory_ceiling=memory_ceiling)
     show_progress = not quiet and sys.stderr.isatty()
@@ -210,6 +216,10 @@ def scan_cmd(
                                                       "status 9 when this run's new failures in CATEGORY (a "
                                                       "category id or a family such as auth) exceed N (default "
                                                       "0). Repeatable.")] = None,
+    dask: Annotated[str | None, typer.Option("--dask", metavar="SCHEDULER|local", help="Parse on a Dask cluster: "
+                                             "a scheduler address (tcp://host:8786; the workers must see the "
+                                             "same paths) or local (a cluster of this machine's cores). Needs "
+                                             "pip install 'logscan-mail[dask]'.", show_default=False)] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Read mail logs and list every send failure with its root cause.
@@ -266,7 +276,7 @@ def scan_cmd(
                 writer = stack.enter_context(TableWriter(output, force))  # checks the name before a long scan
                 sinks.append(writer.write)
             if store is None:
-                result = _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out(sinks))
+                result = _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out(sinks), dask=dask)
                 stored = None
             else:
                 from .output import probe_folder
@@ -275,7 +285,8 @@ def scan_cmd(
                 probe_folder(store, "--store")
 
                 def scan_fn(sink, **incremental):
-                    return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), **incremental)
+                    return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), dask=dask,
+                                 **incremental)
 
                 result, stored = scan_into(store, paths, fmt, scan_fn, keep_days)
         if result is None:  # --store, nothing new: the logs that cannot be read are still said, every run

@@ -7,6 +7,7 @@ Gauges, rewritten by every run (atomically: a scrape never sees half a file):
   logscan_run_new_failures{family,category,direction,host}   failures new in this run
   logscan_failures_24h{family,category,direction,host}       with --store: failures of the last 24 h
   logscan_failures_24h_by_domain{recipient_domain}           the same, top 10 recipient domains + "other"
+  logscan_failures_24h_by_relay{relay_host}                  the same, top 10 relay hosts + "other"
   logscan_fail_on_limit / logscan_fail_on_new_failures / logscan_fail_on_exceeded {name}   --fail-on
 Labels are bounded: no address, at most MAX_HOSTS hosts and TOP_DOMAINS domains (the rest "other"),
 every value cut to 100 characters and escaped as the text format wants (log text is attacker's text).
@@ -67,21 +68,23 @@ def _bounded(counts: Counter) -> Counter:
     return out
 
 
-def last_day(store: Path, now: datetime) -> tuple[Counter, Counter]:
-    """Failures of the last 24 hours in a store: by (category, direction, host), and by recipient domain.
-    Reads only the two newest day partitions and four columns."""
+def last_day(store: Path, now: datetime) -> tuple[Counter, Counter, Counter]:
+    """Failures of the last 24 hours in a store: by (category, direction, host), by recipient domain
+    and by relay host. Reads only the day partitions of those 24 hours."""
     import pyarrow.compute as pc
 
     from .store import read_failures
 
     since = now - timedelta(hours=24)
     table = read_failures(store, since, now + timedelta(seconds=1)).table
-    domains = Counter({d["values"]: d["counts"] for d in pc.value_counts(table.column("recipient_domain")).to_pylist()})
-    return _groups(table), domains
+    def counts(name: str) -> Counter:
+        return Counter({d["values"]: d["counts"] for d in pc.value_counts(table.column(name)).to_pylist()})
+
+    return _groups(table), counts("recipient_domain"), counts("relay_host")
 
 
 def render(run: Counter, lines: int, unparsed: int, categories: dict[str, Category],
-           thresholds: list[Threshold] = (), day: tuple[Counter, Counter] | None = None,
+           thresholds: list[Threshold] = (), day: tuple[Counter, Counter, Counter] | None = None,
            now: float | None = None) -> str:
     out: list[str] = []
 
@@ -103,17 +106,19 @@ def render(run: Counter, lines: int, unparsed: int, categories: dict[str, Catego
     gauge("logscan_run_unparsed_lines", "Lines the last run could not read as any known line.", [({}, unparsed)])
     gauge("logscan_run_new_failures", "Failures new in the last run, by root cause, direction and host.",
           by_group(run))
+    def top(counts: Counter, label: str) -> list[tuple[dict[str, Any], float]]:
+        most = counts.most_common(TOP_DOMAINS)
+        rest = sum(counts.values()) - sum(n for _, n in most)
+        return [({label: v or "(none)"}, n) for v, n in most] + ([({label: "other"}, rest)] if rest else [])
+
     if day is not None:
-        groups, domains = day
+        groups, domains, relays = day
         gauge("logscan_failures_24h", "Failures in the store over the last 24 hours, by root cause, direction and "
                                       "host.", by_group(groups))
-        top = domains.most_common(TOP_DOMAINS)
-        rest = sum(domains.values()) - sum(n for _, n in top)
-        samples = [({"recipient_domain": d or "(none)"}, n) for d, n in top]
-        if rest:
-            samples.append(({"recipient_domain": "other"}, rest))
         gauge("logscan_failures_24h_by_domain", f"Failures over the last 24 hours by recipient domain (top "
-                                                f"{TOP_DOMAINS}, the rest as other).", samples)
+                                                f"{TOP_DOMAINS}, the rest as other).", top(domains, "recipient_domain"))
+        gauge("logscan_failures_24h_by_relay", f"Failures over the last 24 hours by relay host (top {TOP_DOMAINS}, "
+                                               "the rest as other).", top(relays, "relay_host"))
     if thresholds:
         per_category: Counter = Counter()
         for (c, _, _), n in run.items():

@@ -1,14 +1,23 @@
-"""The failure store: a day-partitioned Parquet dataset that periodic runs append to, exactly once.
+"""The failure store: a Parquet dataset partitioned by host and day that periodic runs append to, exactly once.
 
-Layout of a store folder DIR (readable as is: `pandas.read_parquet(DIR)`, `pyarrow.dataset`,
-DuckDB `read_parquet('DIR/**/*.parquet', hive_partitioning = true)`):
+Layout of a store folder DIR (readable as is: `pandas.read_parquet(DIR)`, DuckDB
+`read_parquet('DIR/**/*.parquet', hive_partitioning = true)`, `pyarrow.dataset` with
+`partitioning=ds.HivePartitioning.discover(infer_dictionary=True)`, as `host` is a dictionary column):
 
-    DIR/day=2026-11-27/part-<run>-<n>.parquet     failures, by the UTC day of `time`
-    DIR/day=__HIVE_DEFAULT_PARTITION__/...        failures without a time
+    DIR/host=mx1.example.org/day=2026-11-27/part-<run>-<n>.parquet   failures, by host and UTC day of `time`
+    DIR/host=__HIVE_DEFAULT_PARTITION__/...       failures without a host (Hive's name for the null partition)
+    DIR/host=.../day=__HIVE_DEFAULT_PARTITION__/...   failures without a time
     DIR/_logscan/state.json                       the committed state (below)
     DIR/_logscan/parsers-<run>.json.gz            correlation state carried between runs
     DIR/_logscan/staging/<run>/...                files of a run not committed yet
     DIR/_logscan/lock                             held (a POSIX record lock) by the run using the store
+
+Every row keeps its `host` column. The folder name is the host percent-encoded (as Hive and
+pyarrow's default `segment_encoding="uri"` decode it: every byte but letters, digits and "._-~"),
+so a host read from a log line cannot name another folder; a host whose encoding is longer than
+HOST_DIR_MAX is a folder named by its digest ("h-" and 32 hex digits). A store written by a logscan
+of before the host partition (DIR/day=.../part-*.parquet) is read as it is and moved to this layout
+by the first run that writes to it (Store.migrate), in one transaction as a run's.
 
 Readers skip `_logscan` (names starting with "_" are not data for pyarrow, pandas or Spark).
 
@@ -42,6 +51,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import time
 import uuid
 import zlib
@@ -50,6 +60,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from logscan.parsers import REGISTRY
 from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
@@ -65,8 +76,11 @@ META = "_logscan"
 STATE_VERSION = 1
 FINGERPRINT_BYTES = 1024
 NULL_DAY = "__HIVE_DEFAULT_PARTITION__"  # how Hive (and pyarrow) name the partition of nulls
+HOST_DIR_MAX = 120  # characters of an encoded host folder name (file systems allow 255 bytes)
 PART_FILE = re.compile(r"part-[0-9a-f-]+\.parquet")
-DATA_FILE = re.compile(r"day=(?:\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)/part-[0-9a-f-]+\.parquet")
+# host=<encoded>/ is absent in stores written before the host partition (read, then migrated)
+DATA_FILE = re.compile(r"(?:host=(?:[A-Za-z0-9._~-]|%[0-9A-F]{2}){1," + str(HOST_DIR_MAX) + r"}/)?"
+                       r"day=(?:\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)/part-[0-9a-f-]+\.parquet")
 STAGED_FILE = re.compile(r"staging/[0-9a-f-]+/" + DATA_FILE.pattern)
 # A file the given paths no longer reach is remembered this long (its rows stay; only the
 # bookkeeping goes): the same content showing up again later is then not read twice.
@@ -449,14 +463,30 @@ def load_parser_states(data: Any) -> dict[str, Any]:
     return states
 
 
-# --- writing failures, partitioned by day --------------------------------------------------------
+# --- writing failures, partitioned by host and day -----------------------------------------------
+
+def host_dir(host: str | None) -> str:
+    """The partition folder of a host: host=<percent-encoded host> (Hive's escaping, which pyarrow
+    and DuckDB decode back to the host), __HIVE_DEFAULT_PARTITION__ for no host, "h-<digest>" for a
+    host whose encoding is longer than HOST_DIR_MAX. Hosts come from log lines: nothing in one can
+    reach outside its folder."""
+    if not host:
+        return f"host={NULL_DAY}"
+    enc = quote(host, safe="")  # leaves letters, digits and "_.-~"
+    if enc == NULL_DAY:
+        enc = "%5F" + enc[1:]  # a host that is literally Hive's null name stays a host
+    if len(enc) > HOST_DIR_MAX:
+        enc = "h-" + hashlib.sha256(host.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"host={enc}"
+
 
 class DayWriter:
-    """Writes classified failure tables into staging/<run>/day=YYYY-MM-DD/part-<run>-0.parquet."""
+    """Writes classified failure tables into
+    staging/<run>/host=<host>/day=YYYY-MM-DD/part-<run>-0.parquet (host_dir names the host's folder)."""
 
     def __init__(self, staging: Path, run: str) -> None:
         self.staging, self.run = staging, run
-        self.writers: dict = {}  # day -> pyarrow.parquet.ParquetWriter
+        self.writers: dict = {}  # "host=.../day=..." -> pyarrow.parquet.ParquetWriter
         self.rows = 0
 
     def write(self, table: pa.Table) -> None:
@@ -471,15 +501,18 @@ class DayWriter:
             return
         table = table.cast(schema.arrow_schema())
         rows_of: dict[str, list[int]] = {}
-        for i, day in enumerate(pc.strftime(table.column("time"), format="%Y-%m-%d").to_pylist()):
-            rows_of.setdefault(day or NULL_DAY, []).append(i)
-        for day, rows in rows_of.items():
+        folders: dict[str | None, str] = {}
+        days = pc.strftime(table.column("time"), format="%Y-%m-%d").to_pylist()
+        for i, (host, day) in enumerate(zip(table.column("host").to_pylist(), days, strict=True)):
+            folder = folders.get(host) or folders.setdefault(host, host_dir(host))
+            rows_of.setdefault(f"{folder}/day={day or NULL_DAY}", []).append(i)
+        for part_dir, rows in rows_of.items():
             part = table.take(column(rows, pa.int64()))  # (a Python list here would make pyarrow import pandas)
-            w = self.writers.get(day)
+            w = self.writers.get(part_dir)
             if w is None:
-                folder = self.staging / f"day={day}"
+                folder = self.staging / part_dir
                 folder.mkdir(parents=True, exist_ok=True)
-                w = self.writers[day] = pq.ParquetWriter(folder / f"part-{self.run}-0.parquet", table.schema,
+                w = self.writers[part_dir] = pq.ParquetWriter(folder / f"part-{self.run}-0.parquet", table.schema,
                                                          compression="zstd")
             w.write_table(part)
             self.rows += part.num_rows
@@ -488,9 +521,9 @@ class DayWriter:
     def close(self) -> list[str]:
         """Close and fsync every file; their paths relative to the staging folder."""
         names = []
-        for day, w in self.writers.items():
+        for part_dir, w in self.writers.items():
             w.close()
-            name = f"day={day}/part-{self.run}-0.parquet"
+            name = f"{part_dir}/part-{self.run}-0.parquet"
             _fsync_file(self.staging / name)
             names.append(name)
         return names
@@ -619,10 +652,12 @@ class Store:
         state lists: files of killed runs, dropped partitions, replaced parser state."""
         self._apply_moves(self.state.moves)
         listed = set(self.state.data_files)
-        for folder in self.root.glob("day=*"):
+        for folder in [*self.root.glob("day=*"), *self.root.glob("host=*/day=*")]:
             for f in folder.iterdir():
-                if PART_FILE.fullmatch(f.name) and f"{folder.name}/{f.name}" not in listed:
+                if PART_FILE.fullmatch(f.name) and f"{folder.relative_to(self.root)}/{f.name}" not in listed:
                     f.unlink()
+            _rmdir_if_empty(folder)
+        for folder in self.root.glob("host=*"):
             _rmdir_if_empty(folder)
         shutil.rmtree(self.meta / "staging", ignore_errors=True)
         for f in self.meta.iterdir():
@@ -697,9 +732,61 @@ class Store:
         if old_parser_state and old_parser_state != new.parser_state:
             (self.meta / old_parser_state).unlink(missing_ok=True)
         for f in dropped:
-            (self.root / f).unlink(missing_ok=True)
-            _rmdir_if_empty((self.root / f).parent)
+            self._remove_data_file(f)
         return dropped
+
+    def _remove_data_file(self, rel: str) -> None:
+        path = self.root / rel
+        path.unlink(missing_ok=True)
+        _rmdir_if_empty(path.parent)
+        if path.parent.parent != self.root:
+            _rmdir_if_empty(path.parent.parent)  # host=... when its last day went
+
+    def migrate(self) -> int:
+        """Move the data files of the layout before the host partition (day=D/part-X.parquet) to
+        host=H/day=D/part-X.parquet, split by their rows' host, each keeping its schema and metadata.
+        One transaction: the new files are staged, then one state commit lists them instead of the
+        old ones (with the renames in its redo log); a run killed before the commit leaves the old
+        layout as it was, after it _recover finishes the move. Returns how many old files moved."""
+        old = [f for f in self.state.data_files if not f.startswith("host=")]
+        if not old:
+            return 0
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        run = f"{self.state.runs:06d}-{uuid.uuid4().hex[:12]}"
+        staging = self.meta / "staging" / run
+        moves: dict[str, str] = {}
+        try:
+            for rel in old:
+                path = self.root / rel
+                if not path.exists():
+                    continue  # deleted by someone: read_failures reports it missing; nothing to move
+                table = pq.read_table(path)
+                hosts = (table.column("host").to_pylist() if "host" in table.column_names
+                         else [None] * table.num_rows)
+                folders = [host_dir(h) for h in hosts]
+                for folder in sorted(set(folders)):
+                    name = f"{folder}/{rel}"
+                    (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(table.filter(pa.array([f == folder for f in folders], pa.bool_())),
+                                   staging / name, compression="zstd")
+                    _fsync_file(staging / name)
+                    moves[f"staging/{run}/{name}"] = name
+            new = State(self.state.files, [f for f in self.state.data_files if f not in set(old)]
+                        + list(moves.values()), moves, self.state.parser_state, self.state.runs)
+            _write_atomic(self.meta / "state.json", new.as_json())
+        except OSError as exc:
+            raise OutputError(f"could not move the store {self.root} to the host=/day= layout: "
+                              f"{exc.strerror or exc}", hint="free space (or fix the permissions) there, then run "
+                              "again: the store is as it was") from exc
+        _crash_point("after-migrate-commit")
+        self.state = new
+        self._apply_moves(moves)
+        shutil.rmtree(staging, ignore_errors=True)
+        for rel in old:
+            self._remove_data_file(rel)
+        return len(old)
 
     def _stage(self, run: str, writer: DayWriter | None, parser_states: dict[str, Any] | None) -> State:
         """Everything a commit needs written first: the run's data files and the parser state."""
@@ -715,7 +802,7 @@ class Store:
 
 
 def _day_of(rel: str) -> str:
-    return Path(rel).parts[0].removeprefix("day=")
+    return Path(rel).parts[-2].removeprefix("day=")
 
 
 def _rmdir_if_empty(folder: Path) -> None:
@@ -811,6 +898,10 @@ def scan_into(root: Path, paths: list[str], forced_format: str | None, scan_fn,
     options; its failures go to the store. Returns the scan result (None when no file had
     anything new: then neither the rules nor pyarrow were loaded) and what the run did."""
     with Store(root) as store:
+        moved = store.migrate()
+        if moved:
+            print(f"logscan: store {root}: moved {moved} data file(s) of the day= layout to host=<host>/day=<day> "
+                  "(once; readers of DIR/**/*.parquet see the host partition from now on)", file=sys.stderr)
         files, _ = discover(paths, forced_format)
         planner = Planner(store.state.files)
         if files and not planner.prepare(files):

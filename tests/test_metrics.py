@@ -80,6 +80,14 @@ def test_last_24_hours_from_the_store(tmp_path):
     assert m["logscan_failures_24h"] == [({"family": "recipient", "category": "recipient_unknown",
                                            "direction": "outbound", "host": "mx1"}, 1)]
     assert m["logscan_failures_24h_by_domain"] == [({"recipient_domain": "gmail-like.example"}, 1)]
+    assert m["logscan_failures_24h_by_relay"] == [({"relay_host": "127.0.0.1"}, 1)]
+
+
+def test_relay_hosts_are_the_top_ten_and_other():
+    relays = Counter({f"mx{i}.example": 100 - i for i in range(30)})
+    m = parse(render(Counter(), 0, 0, {}, [], (Counter(), Counter(), relays)))
+    got = dict((labels["relay_host"], v) for labels, v in m["logscan_failures_24h_by_relay"])
+    assert len(got) == 11 and got["mx0.example"] == 100 and got["other"] == sum(100 - i for i in range(10, 30))
 
 
 def test_labels_from_logs_are_escaped_and_bounded():

@@ -188,8 +188,8 @@ def test_store_is_a_plain_hive_dataset(tmp_path):
 
     df = pd.read_parquet(store)
     assert len(df) == read_failures(store).table.num_rows > 0
-    assert set(df["day"].astype(str)) == {p.name.removeprefix("day=") for p in store.glob("day=*")}
-    dataset = ds.dataset(store, format="parquet", partitioning="hive")
+    assert set(df["day"].astype(str)) == {p.name.removeprefix("day=") for p in store.glob("host=*/day=*")}
+    dataset = ds.dataset(store, format="parquet", partitioning=ds.HivePartitioning.discover(infer_dictionary=True))
     assert dataset.count_rows() == len(df)
 
 
@@ -233,12 +233,13 @@ def test_schema_evolution_unifies_columns(tmp_path):
 def test_keep_drops_old_days(tmp_path):
     store = tmp_path / "store"
     assert run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix").exit_code == 0
-    days = {p.name for p in store.glob("day=*")}
+    days = {p.name for p in store.glob("host=*/day=*")}
     with Store(store) as s:  # a run a year from now with --keep 90d
         run, writer = s.begin()
         dropped = s.commit(run, writer, s.state.files, None, keep_days=90,
                            today=datetime.now(timezone.utc) + timedelta(days=365))
-    assert dropped and not {p.name for p in store.glob("day=*")} & days
+    assert dropped and not {p.name for p in store.glob("host=*/day=*")} & days
+    assert not list(store.glob("host=*"))  # a host's folder goes with its last day
     assert read_failures(store).table.num_rows == 0
     r = run_store(store, Path(__file__).parents[1] / "sample_logs" / "postfix", extra=["--keep", "bad"])
     assert r.exit_code == 2 and "--keep" in r.output
@@ -258,7 +259,7 @@ def test_second_run_holds_lock_gets_exit_8(tmp_path):
         holder.wait()
     assert r.exit_code == 8
     assert "another logscan run is using the store" in r.output
-    assert not list(store.glob("day=*"))
+    assert not list(store.glob("host=*"))
 
 
 def test_store_refuses_a_folder_with_other_things(tmp_path):

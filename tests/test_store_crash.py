@@ -52,7 +52,7 @@ def all_rows(store: Path) -> Counter:
 
 def assert_no_debris(store: Path) -> None:
     listed = set(json.loads((store / META / "state.json").read_text())["data_files"])
-    on_disk = {str(p.relative_to(store)) for p in store.glob("day=*/*.parquet")}
+    on_disk = {str(p.relative_to(store)) for p in store.glob("host=*/day=*/*.parquet")}
     assert on_disk == listed
     assert not any((store / META / "staging").glob("*/**/*.parquet"))
 
@@ -123,8 +123,8 @@ def test_kills_at_observed_moments_on_a_large_log(tmp_path):
     assert finish(logscan(ref_store, logs)) == 0
     staging = store / META / "staging"
     moments = [lambda: any(staging.glob("*")),  # the run has begun
-               lambda: any(staging.glob("*/day=*/*.parquet")),  # its first rows are staged
-               lambda: any(staging.glob("*/day=*/*.parquet")) and time.sleep(0.3) is None]
+               lambda: any(staging.glob("*/host=*/day=*/*.parquet")),  # its first rows are staged
+               lambda: any(staging.glob("*/host=*/day=*/*.parquet")) and time.sleep(0.3) is None]
     killed = 0
     for ready in moments:
         proc = logscan(store, logs)
