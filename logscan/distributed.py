@@ -10,7 +10,7 @@ What runs where (docs/distributed.md):
   `merge_state`) into byte ranges at line starts, RANGE_BYTES each; a compressed file is one range.
 - A worker parses one range with a fresh correlation state in `split_range` mode, with the same
   functions as the local parse (pipeline._read_into, the parsers, Engine.classify_table), and hands
-  back the classified rows, the rows still waiting for context of earlier ranges ("_pending"), the
+  back the classified rows, the rows still waiting for context of earlier ranges (parsers.base.Pending), the
   range's stats and its correlation state. A file of the other formats (client logs, Sendmail: their
   state is a record in progress) is parsed whole, all files of that format in one task, in order,
   starting from the state the driver holds for the format.
@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from logscan.parsers import REGISTRY
-from logscan.parsers.base import FileStats
+from logscan.parsers.base import FileStats, Pending
 
 from . import pipeline
 from .discover import LogFile, discover
@@ -111,7 +111,7 @@ class Part:
     """What a worker hands back for one unit."""
 
     tables: list[pa.Table]
-    pending: list[dict]
+    pending: list[Pending]
     stats: FileStats
     state: Any
 
@@ -128,7 +128,7 @@ class Chain:
 def splittable(fmt: str) -> bool:
     """Can this format's files be parsed in independent ranges (state carried by the driver)?"""
     parser = REGISTRY[fmt]
-    return hasattr(parser, "resolve_pending") and not hasattr(parser.new_state(), "FILE_STATE")
+    return parser.traits.splittable and not parser.traits.multiline
 
 
 def units_of(log: LogFile, start: Resume | None, range_bytes: int) -> list[Unit]:
@@ -151,8 +151,7 @@ def parse_unit(unit: Unit, opts: pipeline.ScanOptions, zone_name: str, engine: E
     log = unit.log
     parser = REGISTRY[log.format]
     zone, _ = load_zone(zone_name)
-    state = parser.new_state()
-    state.split_range = True
+    state = parser.new_state(split_range=True)
     tables: list[pa.Table] = []
     out = pipeline._Collector(lambda t: tables.append(engine.classify_table(t)))
     try:
@@ -251,10 +250,11 @@ def scan(paths: list[str], opts: pipeline.ScanOptions, *, dask: Any = "local",
                 offset = 0 if stats is None else units[0].first_line - 1 + stats.lines
                 for table in part.tables:
                     emit(_shifted(table, offset))
-                for r in part.pending:
+                rows = [p.row for p in part.pending]
+                for r in rows:
                     r["line_no"] += offset
-                if part.pending:
-                    emit(engine.classify_table(pipeline.signed_table(part.pending)))
+                if rows:
+                    emit(engine.classify_table(pipeline.signed_table(rows)))
                 if part.stats.read_error and offset:  # its line number, counted in the file
                     part.stats.read_error = re.sub(r"(?<=stopped after line )\d+",
                                                    lambda m, n=offset: str(int(m.group()) + n), part.stats.read_error)
