@@ -95,6 +95,8 @@ class RemoteStore(Store):
         self.fs, key = remote.filesystem(self.root)
         self.key = key.rstrip("/")
         self.meta_key = f"{self.key}/{META}"
+        with contextlib.suppress(Exception):  # listings cached by this process may be stale: another run writes
+            self.fs.invalidate_cache(self.key)
         self.meta = None  # (no local meta folder)
         self.state = State()
         self._token: str | None = None
