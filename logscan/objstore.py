@@ -78,7 +78,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 LOCK = "lock.json"
-LOCK_TTL = float(os.environ.get("LOGSCAN_STORE_LOCK_TTL", 3600))  # seconds
+def _lock_ttl() -> float:
+    try:
+        return max(float(os.environ.get("LOGSCAN_STORE_LOCK_TTL", 3600)), 1.0)
+    except ValueError:
+        return 3600.0
+
+
+LOCK_TTL = _lock_ttl()  # seconds a killed run's lock holds the store
 
 
 def _conditional(fs) -> bool:

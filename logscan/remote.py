@@ -42,7 +42,10 @@ SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
 # The fsspec packages a scheme needs, for the message when it is missing (pip extras of logscan-mail).
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure",
           "adl": "azure", "http": "http", "https": "http"}
-READ_BLOCK = 4 << 20  # bytes a remote read asks for at a time (s3fs's default is 50 MiB)
+# Bytes a remote read fetches ahead (s3fs's default is 50 MiB). One pipeline chunk: a run opens
+# every object at least once for its first bytes (format detection, fingerprint), and each such
+# open fetches this much.
+READ_BLOCK = 1 << 20
 
 _OPTIONS: ContextVar[dict[str, Any] | None] = ContextVar("logscan_storage_options", default=None)
 
