@@ -60,18 +60,15 @@ from .store import (
     DATA_FILE,
     MAX_PARSER_STATE_BYTES,
     META,
-    STATE_ERRORS,
     DayWriter,
     State,
     Store,
     StoreBusyError,
     StoreDamagedError,
-    Tracked,
-    _apply_keep,
     _crash_point,
-    _parse_state,
-    dump_parser_states,
     load_parser_states,
+    parsed_state,
+    parser_state_blob,
 )
 
 if TYPE_CHECKING:
@@ -234,12 +231,8 @@ class RemoteStore(Store):
             raise StoreDamagedError(f"the store's state {self.root}/{META}/state.json cannot be read: "
                                     f"{remote.why(exc)}", hint="check the credentials and the object") from None
         self._etag, self._raw = info.get("ETag"), raw
-        try:
-            return _parse_state(raw)
-        except STATE_ERRORS as exc:
-            raise StoreDamagedError(f"the store's state {self.root}/{META}/state.json cannot be read: {exc}",
-                                    hint="restore it from a backup (or an earlier object version), or start a "
-                                         "new store") from None
+        return parsed_state(raw, f"{self.root}/{META}/state.json", "restore it from a backup (or an earlier "
+                            "object version), or start a new store")
 
     def _recover(self) -> None:
         """Delete what no committed state lists: parts and parser state of runs killed before their commit."""
@@ -289,9 +282,9 @@ class RemoteStore(Store):
         self._staging = Path(tempfile.mkdtemp(prefix="logscan-stage-"))
         return run, DayWriter(self._staging, run)
 
-    def commit(self, run: str, writer: DayWriter | None, files: list[Tracked], parser_states: dict[str, Any] | None,
-               keep_days: int | None = None, today: datetime | None = None) -> list[str]:
-        """Upload the run's parts and parser state, then commit state.json (see the module's steps)."""
+    def _stage(self, run: str, writer: DayWriter | None, parser_states: dict[str, Any] | None) -> State:
+        """Upload the run's parts under their final names, then its parser state (not listed yet:
+        invisible until the commit)."""
         old = self.state
         try:
             staged = writer.close() if writer is not None else []
@@ -302,26 +295,25 @@ class RemoteStore(Store):
                     _crash_point("mid-upload")
             if parser_states is not None:
                 new.parser_state = f"parsers-{run}.json.gz"
-                payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
-                self.fs.pipe_file(f"{self.meta_key}/{new.parser_state}", gzip.compress(payload, compresslevel=3))
+                self.fs.pipe_file(f"{self.meta_key}/{new.parser_state}", parser_state_blob(parser_states))
         except Exception as exc:  # noqa: BLE001
             raise OutputError(f"could not write to the store {self.root}: {remote.why(exc)}",
                               hint="check the bucket and the credentials, then run again: nothing of this run was "
                                    "committed, so no line is lost") from exc
-        dropped = _apply_keep(new, keep_days, today)
-        new.files = files
-        _crash_point("before-commit")
+        return new
+
+    def _commit_state(self, new: State) -> None:
         self._write_state(new.as_json())
-        _crash_point("after-commit")
-        self.state = new
-        for rel in dropped + ([f"{META}/{old.parser_state}"] if old.parser_state not in (None, new.parser_state)
-                              else []):
+
+    def _finish(self, run: str, old_parser_state: str | None, dropped: list[str]) -> None:
+        gone = dropped + ([f"{META}/{old_parser_state}"] if old_parser_state not in (None, self.state.parser_state)
+                          else [])
+        for rel in gone:  # (what is left here is deleted by the next run's recovery)
             with contextlib.suppress(Exception):
                 self.fs.rm_file(f"{self.key}/{rel}")
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
-        return dropped
 
     def _write_state(self, data: bytes) -> None:
         path = f"{self.meta_key}/state.json"

@@ -30,13 +30,16 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import stat
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from .errors import OutputError, UsageError
+from .output import FORMATS, TableWriter  # (no pyarrow at import)
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
 # The fsspec packages a scheme needs, for the message when it is missing (pip extras of logscan-mail).
@@ -349,8 +352,6 @@ def _walk(fs, top: str, found: list, skipped: list, not_searched: dict[str, str]
 # --- outputs: a failure table (--output) and a report folder (--out) ---------------------------------
 
 def _exists(fs, key: str, url: str, option: str) -> bool:
-    from .errors import OutputError
-
     try:
         return fs.exists(key)
     except Exception as exc:  # noqa: BLE001
@@ -359,8 +360,6 @@ def _exists(fs, key: str, url: str, option: str) -> bool:
 
 
 def _upload(fs, local: str, key: str, url: str, option: str) -> None:
-    from .errors import OutputError
-
     try:
         fs.put_file(local, key)
     except Exception as exc:  # noqa: BLE001
@@ -368,19 +367,15 @@ def _upload(fs, local: str, key: str, url: str, option: str) -> None:
                           hint="check the bucket's permissions and the credentials, then run again") from None
 
 
-class RemoteTableWriter:
+class RemoteTableWriter(TableWriter):
     """TableWriter (logscan/output.py) for a URL: the table is written to a local temporary file
     batch by batch, then uploaded in one PUT (an object appears whole or not at all). An existing
     object is replaced only with force, as locally."""
 
     def __init__(self, url: str, force: bool = False, option: str = "--output") -> None:
         import tempfile
-        from pathlib import Path
 
-        from .errors import OutputError
-        from .output import FORMATS, TableWriter
-
-        self.url, self.option = url, option
+        self.url = url
         self.fs, self.key = filesystem(url)
         name = url.rstrip("/").rsplit("/", 1)[-1]
         if FORMATS.get(Path(name).suffix.lower()) is None:
@@ -389,39 +384,22 @@ class RemoteTableWriter:
         if _exists(self.fs, self.key, url, option) and not force:
             raise OutputError(f"{url} exists; not overwriting it", hint="pass --force to replace it")
         self._dir = tempfile.mkdtemp(prefix="logscan-out-")
-        self.local = Path(self._dir) / name
-        self._inner = TableWriter(self.local, True, option)
-
-    @property
-    def rows(self) -> int:
-        return self._inner.rows
-
-    def write(self, table) -> None:
-        self._inner.write(table)
+        self._uploading = False
+        super().__init__(Path(self._dir) / name, True, option)
 
     def close(self) -> None:
-        import shutil
-
+        self._uploading = True  # (TableWriter.close ends with abort(): the file must stay for the upload)
         try:
-            self._inner.close()
-            _upload(self.fs, str(self.local), self.key, self.url, self.option)
+            super().close()
+            _upload(self.fs, str(self.path), self.key, self.url, self.option)
         finally:
-            shutil.rmtree(self._dir, ignore_errors=True)
+            self._uploading = False
+            self.abort()
 
     def abort(self) -> None:
-        import shutil
-
-        self._inner.abort()
-        shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> RemoteTableWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+        super().abort()
+        if not self._uploading:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class RemoteFolder:
@@ -431,9 +409,6 @@ class RemoteFolder:
 
     def __init__(self, url: str, force: bool = False, option: str = "--out") -> None:
         import tempfile
-        from pathlib import Path
-
-        from .errors import OutputError
 
         self.url, self.option = url.rstrip("/"), option
         self.fs, key = filesystem(self.url)
@@ -453,6 +428,4 @@ class RemoteFolder:
         return join(self.url, "index.html")
 
     def cleanup(self) -> None:
-        import shutil
-
         shutil.rmtree(self.local, ignore_errors=True)

@@ -521,6 +521,14 @@ def _parse_state(raw: bytes) -> State:
     return State([_tracked_from(t) for t in files], data_files, moves, ps, runs)
 
 
+def parsed_state(raw: bytes, where, hint: str) -> State:
+    """The state in `raw`; StoreDamagedError (exit 10) naming `where` when it cannot be read."""
+    try:
+        return _parse_state(raw)
+    except STATE_ERRORS as exc:
+        raise StoreDamagedError(f"the store's state {where} cannot be read: {exc}", hint=hint) from None
+
+
 class Store:
     """One store folder, locked for the lifetime of the object (use it as a context manager)."""
 
@@ -575,12 +583,8 @@ class Store:
             raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
                                     hint="check the file (it must be a regular file logscan wrote), or move the "
                                          "store aside and start a new one") from None
-        try:
-            return _parse_state(raw)
-        except STATE_ERRORS as exc:
-            raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
-                                    hint="restore it from a backup, or move the store aside and start a new "
-                                         "one (the next run then reads the logs from the start)") from None
+        return parsed_state(raw, path, "restore it from a backup, or move the store aside and start a new one "
+                                       "(the next run then reads the logs from the start)")
 
     def _recover(self) -> None:
         """Finish the renames of a committed run that was killed, and delete what no committed
@@ -660,24 +664,31 @@ class Store:
         dropped = _apply_keep(new, keep_days, today)
         new.files = files
         _crash_point("before-commit")
+        self._commit_state(new)
+        _crash_point("after-commit")
+        old_parser_state = self.state.parser_state
+        self.state = new
+        self._finish(run, old_parser_state, dropped)
+        return dropped
+
+    def _commit_state(self, new: State) -> None:
         try:
             _write_atomic(self.meta / "state.json", new.as_json())  # the commit
         except OSError as exc:
             raise OutputError(f"could not commit the run to the store {self.root}: {exc.strerror or exc}",
                               hint="free space (or fix the device) there, then run again: nothing of this run "
                                    "was committed, so no line is lost") from exc
-        _crash_point("after-commit")
-        old_parser_state = self.state.parser_state
-        self.state = new
-        self._apply_moves(new.moves)
+
+    def _finish(self, run: str, old_parser_state: str | None, dropped: list[str]) -> None:
+        """After the commit: the staged files moved into place, what the state no longer lists deleted."""
+        self._apply_moves(self.state.moves)
         _crash_point("after-moves")
         shutil.rmtree(self.meta / "staging" / run, ignore_errors=True)
-        if old_parser_state and old_parser_state != new.parser_state:
+        if old_parser_state and old_parser_state != self.state.parser_state:
             (self.meta / old_parser_state).unlink(missing_ok=True)
         for f in dropped:
             (self.root / f).unlink(missing_ok=True)
             _rmdir_if_empty((self.root / f).parent)
-        return dropped
 
     def _stage(self, run: str, writer: DayWriter | None, parser_states: dict[str, Any] | None) -> State:
         """Everything a commit needs written first: the run's data files and the parser state."""
@@ -687,9 +698,14 @@ class Store:
                     self.state.runs + 1)
         if parser_states is not None:
             new.parser_state = f"parsers-{run}.json.gz"
-            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
-            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+            _write_atomic(self.meta / new.parser_state, parser_state_blob(parser_states))
         return new
+
+
+def parser_state_blob(parser_states: dict[str, Any]) -> bytes:
+    """The parsers' state as the store keeps it (gzip-compressed JSON)."""
+    payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
+    return gzip.compress(payload, compresslevel=3)
 
 
 def _apply_keep(new: State, keep_days: int | None, today: datetime | None) -> list[str]:
