@@ -15,7 +15,9 @@ An object store has no rename and no POSIX lock. One run goes:
    class takes no `mode="create"` a check, a write and a read-back of the token (a race window of
    one round trip remains there). The lock names its run, host and process and holds an expiry
    (LOCK_TTL, renewed by the run every third of it). Another run finding it unexpired stops with
-   exit 8; an expired one (its run was killed) is taken over, under the same condition.
+   exit 8; an expired one (its run was killed) is taken over: on S3 by a PUT conditional on the
+   expired lock's ETag (If-Match), so of two runs taking it over one wins, and a renewal cannot
+   overwrite a lock taken over meanwhile; elsewhere by a delete and a create.
 2. Recovery: every data file and parser state that state.json does not list is deleted (what a run
    killed before its commit had uploaded).
 3. The run's rows are written locally, in a temporary staging folder, as for a local store.
@@ -91,6 +93,12 @@ def _conditional(fs) -> bool:
     return "s3" in protocol
 
 
+def _precondition(exc: OSError) -> bool:
+    """S3's 412 as s3fs raises it (an OSError whose text names the failed precondition)."""
+    text = str(exc).lower()
+    return "pre-condition" in text or "precondition" in text
+
+
 class RemoteStore(Store):
     """A store at a URL, locked (by a lease object) for the lifetime of the object."""
 
@@ -130,13 +138,33 @@ class RemoteStore(Store):
             return self._held()
 
     def _lock_holder(self) -> dict | None:
+        """The lock's content (with its ETag under "_etag" where the store gives one), None if absent."""
+        path = f"{self.meta_key}/{LOCK}"
         try:
-            d = json.loads(self.fs.cat_file(f"{self.meta_key}/{LOCK}"))
-            return d if isinstance(d, dict) else {}
+            etag = self.fs.info(path).get("ETag")  # (before the content: a stale tag fails a swap, safely)
+            d = json.loads(self.fs.cat_file(path))
         except FileNotFoundError:
             return None
         except (ValueError, TypeError):
             return {}  # unreadable: treated as expired
+        return (d if isinstance(d, dict) else {}) | {"_etag": etag}
+
+    def _swap_lock(self, etag: str | None) -> bool:
+        """Replace the lock object whose ETag is `etag` by this run's (S3: If-Match, so of two runs
+        taking an expired lock over, or a renewal racing a takeover, one wins); elsewhere delete
+        and create, or (renewal) overwrite."""
+        path = f"{self.meta_key}/{LOCK}"
+        if _conditional(self.fs) and etag:
+            try:
+                self.fs.pipe_file(path, self._lock_body(), IfMatch=etag)
+                return True
+            except OSError as exc:
+                if _precondition(exc):
+                    return False
+                raise
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
+        return self._create_lock()
 
     def _held(self) -> bool:
         holder = self._lock_holder()
@@ -156,10 +184,8 @@ class RemoteStore(Store):
                                      hint=f"wait for it to finish; a run that was killed holds it until its lease "
                                           f"ends ({LOCK_TTL:.0f} s), or delete {self.root}/{META}/{LOCK} if no run "
                                           f"is active")
-            # expired (its run was killed): taken over, under the same condition as a new lock
-            with contextlib.suppress(FileNotFoundError):
-                self.fs.rm_file(f"{self.meta_key}/{LOCK}")
-            if not self._create_lock():
+            # expired (its run was killed): taken over
+            if not self._swap_lock(holder.get("_etag") if holder else None):
                 raise StoreBusyError(f"another logscan run took the store {self.root} over just now",
                                      hint="wait for it to finish")
         except StoreBusyError:
@@ -172,8 +198,12 @@ class RemoteStore(Store):
     def _renew(self) -> None:
         while not self._stop.wait(LOCK_TTL / 3):
             with contextlib.suppress(Exception):
-                if self._held():
-                    self.fs.pipe_file(f"{self.meta_key}/{LOCK}", self._lock_body())
+                holder = self._lock_holder()
+                if holder is not None and holder.get("token") == self._token:
+                    if _conditional(self.fs):
+                        self._swap_lock(holder.get("_etag"))
+                    else:
+                        self.fs.pipe_file(f"{self.meta_key}/{LOCK}", self._lock_body())
 
     def _unlock(self) -> None:
         self._stop.set()
@@ -339,7 +369,7 @@ class RemoteStore(Store):
         except FileExistsError:
             raise lost from None
         except OSError as exc:
-            if "pre-condition" in str(exc) or "Precondition" in str(exc):
+            if _precondition(exc):
                 raise lost from None
             raise OutputError(f"could not commit the run to the store {self.root}: {remote.why(exc)}",
                               hint="run again: nothing of this run was committed, so no line is lost") from exc

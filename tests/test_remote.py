@@ -340,3 +340,31 @@ def test_s3_store_lock_and_conditional_commit(s3):
             fs.pipe_file(f"{bucket}/st/{META}/state.json", fs.cat_file(f"{bucket}/st/{META}/state.json") + b" ")
             with pytest.raises(StoreBusyError, match="changed during this run"):
                 s.commit("000002-bbbbbbbbbbbb", None, [], None)
+
+
+def test_s3_expired_lock_taken_over_once(s3):
+    """Two runs that both found the same lock expired: the swap is conditional on its ETag, so one
+    takes it; and the stalled run whose lock was taken over cannot commit."""
+    from logscan.objstore import LOCK, RemoteStore
+    from logscan.remote import storage_options
+    from logscan.store import StoreBusyError
+
+    fs, bucket, opt = s3
+    url, lock = f"s3://{bucket}/st", f"{bucket}/st/{META}/{LOCK}"
+    with storage_options({"endpoint_url": opt[1]}):
+        stalled = RemoteStore(url).__enter__()
+        expired = json.loads(fs.cat_file(lock)) | {"expires": time.time() - 1}
+        fs.pipe_file(lock, json.dumps(expired).encode())
+        fs.invalidate_cache()
+        a, b = RemoteStore(url), RemoteStore(url)
+        a._token, b._token = "a" * 32, "b" * 32
+        seen = a._lock_holder()
+        assert seen["token"] == stalled._token and seen["_etag"]
+        assert a._swap_lock(seen["_etag"]) is True
+        assert b._swap_lock(seen["_etag"]) is False
+        assert json.loads(fs.cat_file(lock))["token"] == a._token
+        with pytest.raises(StoreBusyError, match="changed during this run"):
+            stalled.commit("000001-cccccccccccc", None, [], None)
+        assert not fs.exists(f"{bucket}/st/{META}/state.json")
+        stalled.__exit__(None, None, None)
+        assert json.loads(fs.cat_file(lock))["token"] == a._token  # (not released by the run that lost it)
