@@ -12,6 +12,7 @@ documented in docs/failure-table.md (and by `logscan schema`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,26 +47,31 @@ class Classification:
 
 def scan(paths: Iterable[PathLike], *, format: str | None = None, year: int | None = None,
          tz: str | None = None, rules: Sequence[PathLike] = (), workers: int | None = None,
-         dask: Any = None) -> pa.Table:
+         dask: Any = None, storage_options: dict[str, Any] | None = None) -> pa.Table:
     """Read the logs under `paths` (files, folders read recursively, globs; gzip/bzip2/xz read
     transparently) and return their failures, one row each, classified, as a pyarrow.Table
-    (`.to_pandas()` for a DataFrame).
+    (`.to_pandas()` for a DataFrame). A path may be an fsspec URL: s3://bucket/logs/, gs://...,
+    az://..., https://host/mail.log.gz, memory://... (pip install 'logscan-mail[s3]' and so on).
 
     format: force one format (`logscan formats` lists them) instead of detecting it per file.
     year: the year of stamps that have none (classic syslog); default: from the file's mtime.
     tz: the zone of stamps without one (default: this machine's).
     rules: your own rule files (TOML), tried before the built-in rules.
-    workers: processes for large plain files (default: the cores, at most 4).
+    workers: processes for large plain files (default: the cores, at most 4; remote files are
+    read in one stream each).
     dask: parse on a Dask cluster (docs/distributed.md): a distributed.Client, a scheduler address
     ("tcp://host:8786"; its workers must see the same paths) or "local" (a LocalCluster of `workers`
     processes); the same rows as without. Needs `pip install 'logscan-mail[dask]'`.
+    storage_options: keyword arguments for the file system of every URL (as pandas' storage_options:
+    endpoint_url, profile, anon, key, secret, ...); credentials otherwise come the backend's usual way.
     Raises logscan.errors.NoInputError when no path holds a mail log."""
-    return scan_with_stats(paths, format=format, year=year, tz=tz, rules=rules, workers=workers, dask=dask).table
+    return scan_with_stats(paths, format=format, year=year, tz=tz, rules=rules, workers=workers, dask=dask,
+                           storage_options=storage_options).table
 
 
 def scan_with_stats(paths: Iterable[PathLike], *, format: str | None = None, year: int | None = None,
                     tz: str | None = None, rules: Sequence[PathLike] = (), workers: int | None = None,
-                    dask: Any = None) -> ScanResult:
+                    dask: Any = None, storage_options: dict[str, Any] | None = None) -> ScanResult:
     """As scan(), returning a ScanResult: `.table` (the failures), `.files` (per file: lines,
     failures, ignored, unparsed with examples, read errors, deliveries), `.skipped` (files not
     read, with the reason) and `.totals`. report() takes it as it is."""
@@ -77,11 +83,21 @@ def scan_with_stats(paths: Iterable[PathLike], *, format: str | None = None, yea
         if workers < 1:
             raise UsageError(f"workers={workers}: give 1 or more")
         opts.workers = workers
-    if dask is not None:
-        from .distributed import scan as _dask_scan
+    with _remote_options(storage_options):
+        if dask is not None:
+            from .distributed import scan as _dask_scan
 
-        return _dask_scan([str(p) for p in paths], opts, dask=dask)
-    return _scan([str(p) for p in paths], opts)
+            return _dask_scan([str(p) for p in paths], opts, dask=dask)
+        return _scan([str(p) for p in paths], opts)
+
+
+def _remote_options(storage_options: dict[str, Any] | None):
+    """The storage options in force for URLs within the block (logscan/remote.py)."""
+    if not storage_options:
+        return contextlib.nullcontext()
+    from .remote import storage_options as given
+
+    return given(storage_options)
 
 
 @functools.lru_cache(maxsize=8)
@@ -170,14 +186,26 @@ def _classification(engine, v, direction: str, lang: str, last: Classification |
                           tuple(cat.text("remediation", lang)) if cat else (), last)
 
 
-def read_store(path: PathLike, since: datetime | str | None = None, until: datetime | str | None = None) -> pa.Table:
+def read_store(path: PathLike, since: datetime | str | None = None, until: datetime | str | None = None, *,
+               storage_options: dict[str, Any] | None = None) -> pa.Table:
     """The failures a store holds (`logscan scan --store DIR` fills it), since <= time < until, as
     one pyarrow.Table. since/until: timezone-aware datetimes or "YYYY-MM-DD[THH:MM]" (UTC unless an
-    offset is given; a bare `until` date includes that day). Reads only committed runs."""
+    offset is given; a bare `until` date includes that day). Reads only committed runs.
+    path may be a URL (s3://bucket/logscan, ...), with storage_options as for scan()."""
     from .store import read_failures
 
     lo, hi = _when(since, "since"), _when(until, "until", end=True)
-    return read_failures(Path(path), lo, hi).table
+    with _remote_options(storage_options):
+        return read_failures(_place(path), lo, hi).table
+
+
+def _place(path: PathLike) -> str | Path:
+    """A URL stays a string (file:// becomes a local path); anything else is a Path."""
+    if isinstance(path, str) and "://" in path:
+        from .remote import is_url, local_path
+
+        return path if is_url(path) else Path(local_path(path))
+    return Path(path)
 
 
 def _when(value: datetime | str | None, name: str, end: bool = False) -> datetime | None:
@@ -193,15 +221,18 @@ def _when(value: datetime | str | None, name: str, end: bool = False) -> datetim
 def report(failures: pa.Table | pd.DataFrame | ScanResult | PathLike, out: PathLike, *,
            period: Literal["day", "week", "month"] | None = None, lang: str = "en",
            since: datetime | str | None = None, until: datetime | str | None = None, redact: bool = False,
-           redact_ips: bool = False, title: str = "Mail delivery failures", force: bool = False) -> Path:
+           redact_ips: bool = False, title: str = "Mail delivery failures", force: bool = False,
+           storage_options: dict[str, Any] | None = None) -> Path | str:
     """Write the HTML report(s) under `out` and return the page to open first (index.html).
+    `out` (and a store given as `failures`) may be a URL, e.g. s3://bucket/reports/mail: the report
+    is built locally and uploaded (its URL is returned), with storage_options as for scan().
 
     failures: what scan_with_stats() returned (then the report also has the per-file coverage,
     unparsed lines and delivery counts), a failure table (pyarrow.Table or DataFrame, as scan()
     returns), or the folder of a store. period: one report per day, week or month plus an index.
     force: replace an existing report in `out`. Raises logscan.errors.OutputError when `out` holds a
     report and force is False."""
-    from logscan.reports.build import ReportOptions, build_reports, file_rows
+    from logscan.reports.build import ReportOptions, file_rows
 
     from .engine import load_categories
     from .pipeline import ScanResult
@@ -214,15 +245,33 @@ def report(failures: pa.Table | pd.DataFrame | ScanResult | PathLike, out: PathL
     if isinstance(failures, ScanResult):
         table, files = failures.table, file_rows(failures.files)
         skipped = [{"path": k.path, "reason": k.reason} for k in failures.skipped]
-    elif isinstance(failures, (str, Path)):
-        stored, files, skipped = stored_report_input(Path(failures), opts)
-        table = stored.table
-    else:
-        table = failures
-    return build_reports(table, files, skipped, Path(out), opts, load_categories())
+    with _remote_options(storage_options):
+        if isinstance(failures, (str, Path)):
+            stored, files, skipped = stored_report_input(_place(failures), opts)
+            table = stored.table
+        elif not isinstance(failures, ScanResult):
+            table = failures
+        return write_report(table, files, skipped, _place(out), opts, load_categories())
 
 
-def stored_report_input(store: Path, opts) -> tuple[Any, list[dict], list[dict]]:
+def write_report(table, files: list[dict], skipped: list[dict], out: str | Path, opts, categories) -> Path | str:
+    """build_reports into `out`, a folder or a URL (built locally, then uploaded; the URL of its
+    index.html is returned)."""
+    from logscan.reports.build import build_reports
+
+    if not isinstance(out, str):
+        return build_reports(table, files, skipped, out, opts, categories)
+    from .remote import RemoteFolder
+
+    target = RemoteFolder(out, opts.force)
+    try:
+        build_reports(table, files, skipped, target.local, opts, categories)
+        return target.publish()
+    finally:
+        target.cleanup()
+
+
+def stored_report_input(store: str | Path, opts) -> tuple[Any, list[dict], list[dict]]:
     """A store's failures, per-file totals (with delivery counts) and missing files, in the shape
     build_reports takes, so a store gives the same reports as a scan of the same logs."""
     from datetime import timezone
@@ -237,5 +286,6 @@ def stored_report_input(store: Path, opts) -> tuple[Any, list[dict], list[dict]]
             us = row.get(name)
             row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
         files.append(row)
-    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
+    skipped = [{"path": f"{str(store).rstrip('/')}/{m}" if isinstance(store, str) else str(store / m),
+                "reason": "listed in the store but deleted"} for m in stored.missing]
     return stored, files, skipped

@@ -98,6 +98,44 @@ TzOpt = Annotated[str | None, typer.Option("--tz", help="Zone of stamps without 
 RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); its rules come "
                                                      "first. Repeatable.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stdout.")]
+# Logs, --store, --out and --output may be fsspec URLs (s3://, gs://, az://, http(s):// to read, memory://).
+StorageOpt = Annotated[list[str] | None, typer.Option("--storage-option", metavar="KEY=VALUE", help="An option of "
+                                                      "the file system of every URL (s3fs, gcsfs, adlfs), e.g. "
+                                                      "profile=logs or anon=true. Repeatable.")]
+EndpointOpt = Annotated[str | None, typer.Option("--endpoint-url", help="The server of s3:// URLs, for "
+                                                 "S3-compatible stores (MinIO, Ceph, ...), e.g. "
+                                                 "http://127.0.0.1:9000 (or set AWS_ENDPOINT_URL).")]
+
+
+def _storage(pairs: list[str] | None, endpoint_url: str | None):
+    """The storage options of --storage-option/--endpoint-url in force for the command's URLs."""
+    if not pairs and not endpoint_url:
+        return contextlib.nullcontext()
+    from . import remote
+
+    return remote.storage_options(remote.parse_options(pairs, endpoint_url))
+
+
+def _with_storage(pairs: list[str] | None, endpoint_url: str | None, fn: Callable[[], Any]) -> Callable[[], Any]:
+    def run():
+        with _storage(pairs, endpoint_url):
+            return fn()
+
+    return run
+
+
+def _is_url(value: str | None) -> bool:
+    if value is None or "://" not in value:
+        return False
+    from .remote import is_url
+
+    return is_url(value)
+
+
+def _local(value: str) -> Path:
+    from .remote import local_path
+
+    return Path(local_path(value))
 
 
 def _scan(paths, fmt, year, tz, rules, quiet, sink=None, memory_ceiling=None, dask=None, **incremental) -> ScanResult:
@@ -195,17 +233,18 @@ def _partial(bad: int) -> PartialInputError:
 @app.command("scan")
 def scan_cmd(
     paths: PathsArg,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the failure table to this file: "
-                                                ".parquet, .csv or .jsonl.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the failure table to this file "
+                                               "(or URL): .parquet, .csv or .jsonl.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --output if it exists.")] = False,
     fmt: FormatOpt = None,
     year: YearOpt = None,
     tz: TzOpt = None,
     rules: RulesOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many recurring problems the summary lists.")] = 10,
-    store: Annotated[Path | None, typer.Option("--store", help="Append the new failures to this Parquet store "
-                                               "(a folder, partitioned by day) and read only what is new since "
-                                               "the last run; rotated and compressed logs are recognised.")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Append the new failures to this Parquet store "
+                                              "(a folder or a URL such as s3://bucket/logscan, partitioned by day) "
+                                              "and read only what is new since the last run; rotated and "
+                                              "compressed logs are recognised.")] = None,
     keep: Annotated[str | None, typer.Option("--keep", help="With --store: drop days older than this, e.g. 90d "
                                              "or 12w.")] = None,
     metrics: Annotated[Path | None, typer.Option("--metrics", help="Write a Prometheus textfile here (for "
@@ -221,6 +260,8 @@ def scan_cmd(
                                              "same paths) or local (a cluster of this machine's cores). Needs "
                                              "pip install 'logscan-mail[dask]'.", show_default=False)] = None,
     quiet: QuietOpt = False,
+    storage_option: StorageOpt = None,
+    endpoint_url: EndpointOpt = None,
 ) -> None:
     """Read mail logs and list every send failure with its root cause.
 
@@ -273,7 +314,12 @@ def scan_cmd(
                 from .output import TableWriter
 
                 # Failures stream to the file batch by batch: memory stays flat however many there are.
-                writer = stack.enter_context(TableWriter(output, force))  # checks the name before a long scan
+                if _is_url(output):
+                    from .remote import RemoteTableWriter
+
+                    writer = stack.enter_context(RemoteTableWriter(output, force))  # written locally, then uploaded
+                else:
+                    writer = stack.enter_context(TableWriter(_local(output), force))  # checks the name before a long scan
                 sinks.append(writer.write)
             if store is None:
                 result = _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out(sinks), dask=dask)
@@ -282,7 +328,8 @@ def scan_cmd(
                 from .output import probe_folder
                 from .store import scan_into
 
-                probe_folder(store, "--store")
+                if not _is_url(store):  # (a remote store is checked by taking its lock, before the scan)
+                    probe_folder(_local(store), "--store")
 
                 def scan_fn(sink, **incremental):
                     return _scan(paths, fmt, year, tz, rules, quiet, sink=_fan_out([sink, *sinks]), dask=dask,
@@ -320,7 +367,7 @@ def scan_cmd(
         if bad:
             raise _partial(bad)
 
-    _run(run)
+    _run(_with_storage(storage_option, endpoint_url, run))
 
 
 def _fan_out(sinks):
@@ -331,7 +378,7 @@ def _fan_out(sinks):
     return sink
 
 
-def _print_store_summary(store: Path, stored: dict) -> None:
+def _print_store_summary(store: str, stored: dict) -> None:
     echo = typer.echo
     echo(f"\nStore {store}: {stored['stored']} new failures stored (run {stored['runs']}); "
          f"{stored['unchanged']} file(s) unchanged since the last run.")
@@ -351,8 +398,8 @@ def _print_store_summary(store: Path, stored: dict) -> None:
 def report_cmd(
     paths: Annotated[list[str] | None, typer.Argument(help="Log files, folders (read recursively) or globs; "
                                                       "none with --store.", show_default=False)] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the report (created if missing).")] = Path(
-        "logscan-report"),
+    out: Annotated[str, typer.Option("--out", help="Folder for the report (created if missing), or a URL such "
+                                     "as s3://bucket/reports (built here, then uploaded).")] = "logscan-report",
     period: Annotated[str | None, typer.Option("--period", help="One report per day, week (ISO, Monday to "
                                                "Sunday) or month, in UTC, and an index.html linking them.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only failures from this date or date and time "
@@ -371,12 +418,15 @@ def report_cmd(
     rules: RulesOpt = None,
     title: Annotated[str, typer.Option("--title", help="Report title.")] = "Mail delivery failures",
     quiet: QuietOpt = False,
-    store: Annotated[Path | None, typer.Option("--store", help="Build the report from a store that "
-                                               "`scan --store` fills, without reading logs.")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Build the report from a store that "
+                                              "`scan --store` fills (a folder or a URL), without reading "
+                                              "logs.")] = None,
     max_memory: Annotated[str | None, typer.Option("--max-memory", help="Stop with exit status 12 before the "
                                                    "failures would need more memory than this (e.g. 4G, 512M; "
                                                    "default: half of this machine's memory).",
                                                    show_default=False)] = None,
+    storage_option: StorageOpt = None,
+    endpoint_url: EndpointOpt = None,
 ) -> None:
     """Write self-contained HTML reports (index.html; with --period one folder per period) and beside
     each its failures (failures.parquet) and recurring problems (problems.csv, problems.json).
@@ -386,10 +436,10 @@ def report_cmd(
     not be read or was read only in part (named on stderr, also under --quiet; the report is written);
     12 the failures would pass the memory ceiling (--max-memory; nothing is written).
     """
-    from logscan.reports.build import ReportOptions, build_reports, file_rows
+    from logscan.reports.build import ReportOptions, file_rows
     from logscan.reports.periods import parse_when
 
-    from .api import stored_report_input
+    from .api import stored_report_input, write_report
     from .engine import load_categories
 
     def run():
@@ -400,15 +450,22 @@ def report_cmd(
         if (store is None) == (not paths):
             raise UsageError("give log paths or --store DIR (one of them)",
                              hint="`logscan report LOGS...` reads logs; `logscan report --store DIR` reads a store")
-        if (out / "index.html").exists() and not force:  # before a long scan
-            raise OutputError(f"{out / 'index.html'} exists; not overwriting it",
-                              hint="pass --force, or choose another --out")
-        from .output import probe_folder
+        if _is_url(out):  # checked now (an existing report, the credentials), before a long scan
+            from .remote import RemoteFolder
 
-        probe_folder(out, "--out")
+            RemoteFolder(out, force).cleanup()
+            target: str | Path = out
+        else:
+            target = _local(out)
+            if (target / "index.html").exists() and not force:  # before a long scan
+                raise OutputError(f"{target / 'index.html'} exists; not overwriting it",
+                                  hint="pass --force, or choose another --out")
+            from .output import probe_folder
+
+            probe_folder(target, "--out")
         bad = 0
         if store is not None:
-            stored, files, skipped = stored_report_input(store, opts)
+            stored, files, skipped = stored_report_input(store if _is_url(store) else _local(store), opts)
             table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
         else:
             result = _scan(paths, fmt, year, tz, rules, quiet, memory_ceiling=_memory_ceiling(max_memory))
@@ -417,14 +474,14 @@ def report_cmd(
             t = result.totals
             said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
             bad = _say_unreadable(result)
-        path = build_reports(table, files, skipped, out, opts, load_categories())
+        path = write_report(table, files, skipped, target, opts, load_categories())
         if not quiet:
             typer.echo(said)
-            typer.echo(f"Report: {path.resolve()}")
+            typer.echo(f"Report: {path if isinstance(path, str) else path.resolve()}")
         if bad:
             raise _partial(bad)
 
-    _run(run)
+    _run(_with_storage(storage_option, endpoint_url, run))
 
 
 def _memory_ceiling(text: str | None) -> int:

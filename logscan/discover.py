@@ -14,6 +14,10 @@ documented default name), version-control and cache folders are not searched, FI
 devices are never opened (only stat()ed), links to folders inside a walk are not followed (each
 is listed with the reason; a link named on the command line is), and a folder is entered once per
 run (visited (st_dev, st_ino)), so symlink loops, links back up and bind-mount loops all end.
+
+URLs (s3://bucket/logs/, gs://.../mail.log*, https://host/mail.log.gz, memory://) are listed
+through fsspec (logscan/remote.py): an object, a prefix read recursively, or a glob; file:// URLs
+are local paths.
 """
 
 from __future__ import annotations
@@ -190,6 +194,13 @@ def _expand(paths: list[str]) -> tuple[list[tuple[Path, bool, os.stat_result]], 
     """(file, named explicitly, stat) triples, and the paths that gave nothing, with the reason."""
     walk = _Walker()
     for raw in paths:
+        if "://" in raw:  # a URL (logscan/remote.py: fsspec, imported only here)
+            from . import remote
+
+            if remote.is_url(raw):
+                remote.expand(raw, walk.found, walk.skipped, NOT_SEARCHED, Skipped)
+                continue
+            raw = remote.local_path(raw)
         p = Path(raw)
         if glob.has_magic(raw) and not os.path.lexists(raw):
             _expand_glob(raw, walk)

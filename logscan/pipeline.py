@@ -428,7 +428,7 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
         plain = compression_of(log.path) is None
         end = (whole_lines_end(log.path, start) if resume else log.path.stat().st_size) if plain else None
         splittable = (workers > 1 and parser.traits.splittable and end is not None
-                      and end - start >= SPLIT_MIN_BYTES)
+                      and end - start >= SPLIT_MIN_BYTES and not getattr(log.path, "remote", False))  # local only
         opened = None if splittable else open_log(log.path)
     except OSError as exc:
         return FileStats(path=str(log.path), format=log.format, end_offset=start,

@@ -1,6 +1,7 @@
 """Reading log files: transparent decompression, bounded lines, never a crash on bad bytes.
 
-Every file is opened through `open_log`, so later sources (fsspec URLs) need one change here.
+Every file is opened through `open_log` (or `open_plain` for its raw bytes): a remote log (a
+RemotePath from logscan/remote.py, for fsspec URLs) is opened there, read in blocks as a local one.
 Lines are delivered in chunks (a list of str per ~1 MiB read) because per-line generator
 overhead is a large share of a scan's time.
 
@@ -54,6 +55,8 @@ def kind_of(mode: int) -> str:
 def open_regular(path: Path) -> BinaryIO:
     """Open a regular file for binary reading. The open itself cannot block (O_NONBLOCK, which
     regular files ignore): anything else (a FIFO, a device) raises OSError instead."""
+    if getattr(path, "remote", False):  # an object of an fsspec URL (logscan.remote)
+        return path.open()
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -114,6 +117,8 @@ def open_log(path: Path) -> BinaryIO:
                 import zstandard  # optional
             except ImportError as exc:
                 raise OSError("zstd-compressed; install the 'zstandard' package to read it") from exc
+            if getattr(path, "remote", False):
+                return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
             raw.close()  # checked regular just now; zstandard opens it by name, as before
             return zstandard.open(path, "rb")
         if kind is None:
@@ -300,9 +305,16 @@ def nul_only(path: Path, limit: int = NUL_SCAN_BYTES) -> int | None:
             seen += len(block)
             pos += len(block)
     return seen
+
+
+def open_plain(path: Path) -> BinaryIO:
+    """A plain (uncompressed) file's bytes, local or remote, without the checks of open_regular."""
+    return path.open() if getattr(path, "remote", False) else open(path, "rb")
+
+
 def whole_lines_end(path: Path, start: int) -> int:
     """The offset just after the last newline of a plain file at or after `start` (start if none)."""
-    with open(path, "rb") as fh:
+    with open_plain(path) as fh:
         end = fh.seek(0, os.SEEK_END)
         while end > start:
             block = max(start, end - (1 << 16))

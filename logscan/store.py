@@ -67,7 +67,7 @@ from logscan.parsers.base import UNPARSED_EXAMPLES, FileStats
 
 from .discover import LogFile, discover
 from .errors import LogscanError, OutputError, UsageError
-from .reading import Resume, compression_of, head_bytes, whole_lines_end
+from .reading import Resume, compression_of, head_bytes, open_plain, whole_lines_end
 
 if TYPE_CHECKING:  # pyarrow is imported where rows are written or read: a run with nothing new never loads it
     import pyarrow as pa
@@ -224,7 +224,7 @@ def _marks(path: Path, old: list, end: int) -> list:
     kept = [m for m in old if m[0] < end and m[0] & (m[0] - 1) == 0]  # the powers of two
     wanted = [1 << k for k in range(11, end.bit_length()) if (1 << k) < end]
     have = {m[0] for m in kept}
-    with open(path, "rb") as fh:
+    with open_plain(path) as fh:
         kept += [[o, _block_digest(fh, o)] for o in wanted if o not in have]
         kept.append([end, _block_digest(fh, end)])
     return sorted(kept)[-MAX_MARKS:]
@@ -237,11 +237,11 @@ def _cut_short(path: Path, t: Tracked, size: int) -> Resume | None:
     within = [m for m in t.marks if m[0] <= size]
     if not within or within[-1][0] <= t.fp_len:
         return None
-    with open(path, "rb") as fh:
+    with open_plain(path) as fh:
         if any(_block_digest(fh, o) != d for o, d in within):
             return None
     end = whole_lines_end(path, 0)
-    with open(path, "rb") as fh:
+    with open_plain(path) as fh:
         lines = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
     return Resume(end, lines + 1)
 
@@ -263,6 +263,7 @@ class Planner:
         self.shortened: list[str] = []  # cut short in place, keeping its content: read on from its end
         self.duplicates: list[tuple[str, str]] = []  # (file, the file with the same content): not read
         self.waiting: list[str] = []  # a copy shorter than what was read of its content: not read yet
+        self.where: dict[str, Any] = {}
 
     def _claim(self, want) -> int | None:
         for i, t in enumerate(self.tracked):
@@ -279,6 +280,7 @@ class Planner:
         dated, compressed, copied). A file whose content another file of this run already stands
         for (logrotate compressing mail.log.2 into mail.log.2.gz, copying for copytruncate) is
         left for a later run, so it is never read twice."""
+        self.where = {str(f.path): f.path for f in logs}  # a Path, or a RemotePath (logscan/remote.py)
         stats = {str(f.path): f.path.stat() for f in logs}
         heads: dict[str, bytes] = {}
         for path, st in stats.items():
@@ -287,11 +289,11 @@ class Planner:
             if same is not None and self.tracked[same].open_record:
                 # not grown since a run left a record open at its end: that record is complete
                 t = self.tracked[same]
-                self.plan[path] = (same, _head(Path(path)), st, Resume(t.offset, t.line_no, t.record, final=True))
+                self.plan[path] = (same, _head(self.where[path]), st, Resume(t.offset, t.line_no, t.record, final=True))
             elif same is not None:
                 self.plan[path] = (same, None, st, None)
             else:
-                heads[path] = _head(Path(path))
+                heads[path] = _head(self.where[path])
         for path, head in list(heads.items()):
             st = stats[path]
             if not head:
@@ -301,8 +303,8 @@ class Planner:
             if found is None:
                 continue
             t = self.tracked[found]
-            if compression_of(Path(path)) is None and st.st_size < t.offset:
-                cut = _cut_short(Path(path), t, st.st_size)
+            if compression_of(self.where[path]) is None and st.st_size < t.offset:
+                cut = _cut_short(self.where[path], t, st.st_size)
                 if cut is not None:  # the same content, cut short: nothing of it is new
                     self.shortened.append(path)
                     t.marks = [m for m in t.marks if m[0] <= st.st_size]
@@ -331,7 +333,7 @@ class Planner:
                 continue
             self.claimed.add(free[0])
             t = self.tracked[free[0]]
-            if compression_of(Path(path)) is None and st.st_size < t.offset:
+            if compression_of(self.where[path]) is None and st.st_size < t.offset:
                 self.waiting.append(path)  # a copy still being made: read on once it is complete
                 self.plan[path] = (free[0], None, st, None)
             else:
@@ -359,8 +361,8 @@ class Planner:
                 st.st_size, st.st_mtime_ns
             t.offset, t.line_no = f.end_offset, start.line_no + f.lines
             t.record, t.open_record = f.record, f.open_record
-            if compression_of(Path(path)) is None and f.end_offset > 0:
-                t.marks = _marks(Path(path), t.marks if old is not None else [], f.end_offset)
+            if compression_of(self.where[path]) is None and f.end_offset > 0:
+                t.marks = _marks(self.where[path], t.marks if old is not None else [], f.end_offset)
             t.add(f)
             t.last_seen = now
             out.append(t)
@@ -586,6 +588,14 @@ def _parse_state(raw: bytes) -> State:
     return State([_tracked_from(t) for t in files], data_files, moves, ps, runs)
 
 
+def parsed_state(raw: bytes, where, hint: str) -> State:
+    """The state in `raw`; StoreDamagedError (exit 10) naming `where` when it cannot be read."""
+    try:
+        return _parse_state(raw)
+    except STATE_ERRORS as exc:
+        raise StoreDamagedError(f"the store's state {where} cannot be read: {exc}", hint=hint) from None
+
+
 class Store:
     """One store folder, locked for the lifetime of the object (use it as a context manager)."""
 
@@ -640,12 +650,8 @@ class Store:
             raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
                                     hint="check the file (it must be a regular file logscan wrote), or move the "
                                          "store aside and start a new one") from None
-        try:
-            return _parse_state(raw)
-        except STATE_ERRORS as exc:
-            raise StoreDamagedError(f"the store's state {path} cannot be read: {exc}",
-                                    hint="restore it from a backup, or move the store aside and start a new "
-                                         "one (the next run then reads the logs from the start)") from None
+        return parsed_state(raw, path, "restore it from a backup, or move the store aside and start a new one "
+                                       "(the next run then reads the logs from the start)")
 
     def _recover(self) -> None:
         """Finish the renames of a committed run that was killed, and delete what no committed
@@ -671,6 +677,21 @@ class Store:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(src, dst)
                 _fsync_dir(dst.parent)
+
+    def has_state(self) -> bool:
+        return (self.meta / "state.json").exists()
+
+    def data_file(self, rel: str, state: State):
+        """Where a committed data file is read (a path, or an open file of a remote store)."""
+        path = self.root / rel
+        if not path.exists():  # committed, not moved yet (the run is finishing): read it where it is
+            path = next((self.meta / s for s, f in state.moves.items() if f == rel), path)
+        return path
+
+    def read_table(self, path) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
 
     def parser_states(self) -> dict[str, Any]:
         if self.state.parser_state is None:
@@ -709,31 +730,33 @@ class Store:
             raise OutputError(f"could not write to the store {self.root}: {exc.strerror or exc}",
                               hint="free space (or fix the device) there, then run again: nothing of this run "
                                    "was committed, so no line is lost") from exc
-        dropped: list[str] = []
-        if keep_days is not None:
-            cutoff = ((today or datetime.now(timezone.utc)) - timedelta(days=keep_days)).strftime("%Y-%m-%d")
-            dropped = [f for f in new.data_files if _day_of(f) != NULL_DAY and _day_of(f) < cutoff]
-            new.data_files = [f for f in new.data_files if f not in set(dropped)]
-            new.moves = {k: v for k, v in new.moves.items() if v not in set(dropped)}
+        dropped = _apply_keep(new, keep_days, today)
         new.files = files
         _crash_point("before-commit")
+        self._commit_state(new)
+        _crash_point("after-commit")
+        old_parser_state = self.state.parser_state
+        self.state = new
+        self._finish(run, old_parser_state, dropped)
+        return dropped
+
+    def _commit_state(self, new: State) -> None:
         try:
             _write_atomic(self.meta / "state.json", new.as_json())  # the commit
         except OSError as exc:
             raise OutputError(f"could not commit the run to the store {self.root}: {exc.strerror or exc}",
                               hint="free space (or fix the device) there, then run again: nothing of this run "
                                    "was committed, so no line is lost") from exc
-        _crash_point("after-commit")
-        old_parser_state = self.state.parser_state
-        self.state = new
-        self._apply_moves(new.moves)
+
+    def _finish(self, run: str, old_parser_state: str | None, dropped: list[str]) -> None:
+        """After the commit: the staged files moved into place, what the state no longer lists deleted."""
+        self._apply_moves(self.state.moves)
         _crash_point("after-moves")
         shutil.rmtree(self.meta / "staging" / run, ignore_errors=True)
-        if old_parser_state and old_parser_state != new.parser_state:
+        if old_parser_state and old_parser_state != self.state.parser_state:
             (self.meta / old_parser_state).unlink(missing_ok=True)
         for f in dropped:
             self._remove_data_file(f)
-        return dropped
 
     def _remove_data_file(self, rel: str) -> None:
         path = self.root / rel
@@ -796,9 +819,38 @@ class Store:
                     self.state.runs + 1)
         if parser_states is not None:
             new.parser_state = f"parsers-{run}.json.gz"
-            payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
-            _write_atomic(self.meta / new.parser_state, gzip.compress(payload, compresslevel=3))
+            _write_atomic(self.meta / new.parser_state, parser_state_blob(parser_states))
         return new
+
+
+def parser_state_blob(parser_states: dict[str, Any]) -> bytes:
+    """The parsers' state as the store keeps it (gzip-compressed JSON)."""
+    payload = json.dumps(dump_parser_states(parser_states), separators=(",", ":")).encode()
+    return gzip.compress(payload, compresslevel=3)
+
+
+def _apply_keep(new: State, keep_days: int | None, today: datetime | None) -> list[str]:
+    """--keep: take the data files of days older than keep_days out of `new`; returns them."""
+    if keep_days is None:
+        return []
+    cutoff = ((today or datetime.now(timezone.utc)) - timedelta(days=keep_days)).strftime("%Y-%m-%d")
+    dropped = [f for f in new.data_files if _day_of(f) != NULL_DAY and _day_of(f) < cutoff]
+    new.data_files = [f for f in new.data_files if f not in set(dropped)]
+    new.moves = {k: v for k, v in new.moves.items() if v not in set(dropped)}
+    return dropped
+
+
+def open_store(root: str | Path) -> Store:
+    """The store at `root`: a local folder (Store), or an fsspec URL (logscan/objstore.py)."""
+    if isinstance(root, str) and "://" in root:
+        from . import remote
+
+        if remote.is_url(root):
+            from .objstore import RemoteStore
+
+            return RemoteStore(root)
+        root = remote.local_path(root)
+    return Store(Path(root))
 
 
 def _day_of(rel: str) -> str:
@@ -857,22 +909,18 @@ def read_failures(root: str | Path, since: datetime | None = None, until: dateti
     what the committed state lists, so a run in progress is not seen half-written."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     from . import schema
 
-    root = Path(root)
-    store = Store(root)
-    state = store._load() if (root / META / "state.json").exists() else None
+    store = open_store(root)
+    state = store._load() if store.has_state() else None
     if state is None:
-        raise UsageError(f"{root} is not a logscan store", hint="create one with `logscan scan LOGS --store DIR`")
+        raise UsageError(f"{store.root} is not a logscan store", hint="create one with `logscan scan LOGS --store DIR`")
     tables, missing = [], []
     for rel in _files_in(state.data_files, since, until):
-        path = root / rel
-        if not path.exists():  # committed, not moved yet (the run is finishing): read it where it is
-            path = next((store.meta / s for s, f in state.moves.items() if f == rel), path)
+        path = store.data_file(rel, state)
         try:
-            t = pq.read_table(path)
+            t = store.read_table(path)
         except FileNotFoundError:
             missing.append(rel)
             continue
@@ -892,12 +940,12 @@ def read_failures(root: str | Path, since: datetime | None = None, until: dateti
     return StoredFailures(table, [t.stats() for t in state.files], state.runs, missing)
 
 
-def scan_into(root: Path, paths: list[str], forced_format: str | None, scan_fn,
+def scan_into(root: str | Path, paths: list[str], forced_format: str | None, scan_fn,
               keep_days: int | None = None) -> tuple[Any, dict[str, Any]]:
     """One incremental run: scan_fn(sink=, resume=, states=) is pipeline.scan with the user's
     options; its failures go to the store. Returns the scan result (None when no file had
     anything new: then neither the rules nor pyarrow were loaded) and what the run did."""
-    with Store(root) as store:
+    with open_store(root) as store:
         moved = store.migrate()
         if moved:
             print(f"logscan: store {root}: moved {moved} data file(s) of the day= layout to host=<host>/day=<day> "
