@@ -527,6 +527,17 @@ class Engine:
             table = table.set_column(table.schema.get_field_index(name), name, column(values, pa.string()))
         return table
 
+    def verdicts_after(self, known: int) -> dict[tuple, Verdict]:
+        """The verdicts found after the first `known` (the cache keeps insertion order): what a
+        worker process classified beyond what it inherited (logscan/pipeline.py)."""
+        return dict(list(self._verdicts.items())[known:])
+
+    def absorb(self, verdicts: dict[tuple, Verdict], rows: int) -> None:
+        """Take in a worker's verdicts and classified row count, so the scan's stats cover them."""
+        self._verdicts.update(verdicts)
+        self.stats["rows"] = self.stats.get("rows", 0) + rows
+        self.stats["distinct_keys"] = len(self._verdicts)
+
     def _last_deferral_categories(self, table: pa.Table) -> list[str | None]:
         out: list[str | None] = [None] * table.num_rows
         rows = [i for i, e in enumerate(table.column("event").to_pylist()) if e == "expired"]
