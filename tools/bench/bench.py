@@ -23,8 +23,9 @@ What it measures, per run
     CPU      user + sys of the tool and every descendant it waited for (wait4's rusage);
     peak RSS of the whole process tree: /proc/<pid>/task/*/children is walked every 50 ms and the
              VmRSS of all the tree's processes at that instant summed; the largest sum is the peak.
-             Pages a forked worker shares with its parent count in both (an upper bound), and a
-             peak shorter than 50 ms can be missed. (wait4's ru_maxrss, the largest single
+             Pages a forked worker shares with its parent count in both (an upper bound); the same
+             sum of Pss (/proc/<pid>/smaps_rollup) counts them once and is shown beside it. A peak
+             shorter than 50 ms can be missed. (wait4's ru_maxrss, the largest single
              process, is kept in the JSON as maxrss_single_mb.)
     load     the machine's busy CPU during the run (/proc/stat) minus the tree's own CPU: what
              other processes used, in cores on average; the load average before and after; and
@@ -172,15 +173,21 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _rss_kb(pid: int) -> int:
+def _kb(path: str, key: str) -> int:
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _rss_pss_kb(pid: int) -> tuple[int, int]:
+    """VmRSS, and Pss (the process's share of pages it shares with others: a forked worker's
+    inherited pages count half in each), in KiB."""
+    return _kb(f"/proc/{pid}/status", "VmRSS:"), _kb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def _cpu_by_process() -> dict[int, tuple[str, int]]:
@@ -207,7 +214,7 @@ def measure(name: str, cmd: list[str], env: dict[str, str], workdir: Path) -> di
     busy0, t0 = _busy_jiffies(), time.perf_counter()
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, **env})
-    peak = [0]
+    peak = [0, 0]
     seen: set[int] = set()
     done = threading.Event()
 
@@ -215,7 +222,9 @@ def measure(name: str, cmd: list[str], env: dict[str, str], workdir: Path) -> di
         while not done.is_set():
             pids = _tree(proc.pid)
             seen.update(pids)
-            peak[0] = max(peak[0], sum(_rss_kb(p) for p in pids))
+            sizes = [_rss_pss_kb(p) for p in pids]
+            peak[0] = max(peak[0], sum(r for r, _ in sizes))
+            peak[1] = max(peak[1], sum(p for _, p in sizes))
             done.wait(POLL_S)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -240,7 +249,7 @@ def measure(name: str, cmd: list[str], env: dict[str, str], workdir: Path) -> di
             others.append((ticks - was, comm))
     others.sort(reverse=True)
     return {
-        "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak[0] / 1024, "maxrss_single_mb": usage.ru_maxrss / 1024,
+        "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak[0] / 1024, "peak_pss_mb": peak[1] / 1024, "maxrss_single_mb": usage.ru_maxrss / 1024,
         "others_cores": max(busy - cpu, 0.0) / wall if wall > 0 else 0.0,
         "load_before": load_before, "load_after": _loadavg(),
         "top_others": [f"{comm} {t / HZ:.1f}s" for t, comm in others[:3]],
@@ -281,7 +290,7 @@ def count_lines(path: Path) -> int:
 
 def summarize(samples: list[dict], size_mib: float) -> dict:
     med = {k: statistics.median(s[k] for s in samples)
-           for k in ("wall_s", "cpu_s", "peak_rss_mb", "maxrss_single_mb", "others_cores")}
+           for k in ("wall_s", "cpu_s", "peak_rss_mb", "peak_pss_mb", "maxrss_single_mb", "others_cores")}
     med["min_wall_s"], med["max_wall_s"] = min(s["wall_s"] for s in samples), max(s["wall_s"] for s in samples)
     med["max_peak_rss_mb"] = max(s["peak_rss_mb"] for s in samples)
     med["mib_per_s"] = size_mib / med["wall_s"] if med["wall_s"] > 0 else 0.0
@@ -297,21 +306,21 @@ def table_of(block: dict) -> list[str]:
              f"{max(r['runs'] for r in res.values())} run(s) each, alternating; other processes used "
              f"{block['others_cores']:.2f} cores on average during the runs, load average "
              f"{block['load'][0]:.1f} -> {block['load'][1]:.1f})", "",
-             "| tool | wall (median, min-max) | CPU user+sys | cores used | MiB/s | peak RSS, process tree | ratio |",
+             "| tool | wall (median, min-max) | CPU user+sys | cores used | MiB/s | peak RSS (PSS), process tree | ratio |",
              "|---|---|---|---|---|---|---|"]
-    base = res.get(ref, {}).get("wall_s")
+    base, base_cpu = res.get(ref, {}).get("wall_s"), res.get(ref, {}).get("cpu_s")
     for name, r in res.items():
         if name == ref:
             ratio = "reference"
         elif name == "logscan-1core" and "logscan" in res:
             ratio = f"logscan {r['wall_s'] / res['logscan']['wall_s']:.2f}x faster on 2 cores"
         elif base:
-            ratio = f"{base / r['wall_s']:.2f}x {ref}"
+            ratio = f"{base / r['wall_s']:.2f}x {ref} (CPU {base_cpu / r['cpu_s']:.2f}x)"
         else:
             ratio = "-"
         lines.append(f"| {name} | {r['wall_s']:.2f} s ({r['min_wall_s']:.2f}-{r['max_wall_s']:.2f}) | "
                      f"{r['cpu_s']:.2f} s | {r['cpu_s'] / r['wall_s']:.2f} | {r['mib_per_s']:.1f} | "
-                     f"{r['peak_rss_mb']:.0f} MiB | {ratio} |")
+                     f"{r['peak_rss_mb']:.0f} ({r['peak_pss_mb']:.0f}) MiB | {ratio} |")
     for name, why in block.get("skipped", {}).items():
         lines.append(f"| {name} | {why} | | | | | |")
     lines.append("")
@@ -325,8 +334,8 @@ def report_text(meta: dict, blocks: list[dict]) -> str:
         out += table_of(block)
     out += ["CPU is the tool's and its workers' user+sys time (wait4); cores used = CPU / wall. Peak RSS is "
             "the largest sum of VmRSS over the tool's process tree, sampled every 50 ms (a forked worker's "
-            "pages shared with its parent count twice). The ratio is the reference tool's median wall time "
-            "over the tool's. The machine is shared: read the other processes' load beside each table, "
+            "pages shared with its parent count twice); PSS, in brackets, counts shared pages once. The ratio is the reference tool's median wall time "
+            "over the tool's (in brackets, the same for CPU time, steadier on a busy machine). The machine is shared: read the other processes' load beside each table, "
             "and compare ratios within one table, not seconds across runs.", ""]
     return "\n".join(out)
 
