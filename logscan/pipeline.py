@@ -541,9 +541,9 @@ def parse_files(segments: list[_Segment], state, opts: ScanOptions, zone, zone_n
     merge_state), the input is cut into one share per worker (_shares: whole files, or byte
     ranges at line starts of a large plain file). The first share is parsed here with the scan's
     state; each other share in a worker process that signs, classifies and spools its rows
-    (Arrow stream files). Then,
-    in order, a share's pending rows are completed from the state of the shares before it, its
-    state merged in, and its spooled rows passed on (a later range's line numbers shifted)."""
+    (Arrow stream files). Then, in order, a share's pending rows are completed from the state of
+    the shares before it, its state merged in, and its spooled rows passed on (a later range's
+    line numbers shifted)."""
     parser = REGISTRY[segments[0].log.format]
 
     def classified(table: pa.Table) -> None:

@@ -313,7 +313,7 @@ def table_of(block: dict) -> list[str]:
         if name == ref:
             ratio = "reference"
         elif name == "logscan-1core" and "logscan" in res:
-            ratio = f"logscan {r['wall_s'] / res['logscan']['wall_s']:.2f}x faster on 2 cores"
+            ratio = f"2 cores / 1 core: {r['wall_s'] / res['logscan']['wall_s']:.2f}x the speed"
         elif base:
             ratio = f"{base / r['wall_s']:.2f}x {ref} (CPU {base_cpu / r['cpu_s']:.2f}x)"
         else:
