@@ -248,6 +248,7 @@ def arrival_fields(raw: str | None) -> dict[str, Any]:
 
 LAST_DEFERRAL_FIELDS = ("relay_host", "relay_ip", "relay_port", "smtp_code", "enhanced_status", "smtp_stage",
                         "error_code")
+LAST_DEFERRAL_KEPT = (*LAST_DEFERRAL_FIELDS, "diagnostic")
 
 
 def _link_last_deferral(row: dict[str, Any], last: dict[str, Any]) -> None:
@@ -556,7 +557,10 @@ class EximParser:
             row["_pending"] = mid
         self._emit(ctx, row, line_no, line)
         if event == "deferred":
-            state.deferrals.setdefault(mid, {})[rcpt] = row
+            # Only what an expiry takes from it (_link_last_deferral), not the whole row with its
+            # line: a message deferred and never completed in what is read is held until MAX_IDS,
+            # and whole rows made memory grow with the log (#15: 19,034 held at 100 MiB generated).
+            state.deferrals.setdefault(mid, {})[rcpt] = {k: row[k] for k in LAST_DEFERRAL_KEPT}
 
     def _reject(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> None:
         r = REJECT_WHAT.search(text)
