@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,9 +19,13 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
+# pflogsumm, eximstats and logscan on generated 100 MiB and 1 GiB logs (about 10 minutes on a quiet
+# machine; `make bench-quick`: 20 MiB); writes docs/benchmark.md and README's benchmark section.
 bench: $(STAMP)
-	$(PY) tools/bench/bench_postfix.py --kind postfix
-	$(PY) tools/bench/bench_postfix.py --kind exim
+	$(PY) tools/bench/bench.py
+
+bench-quick: $(STAMP)
+	$(PY) tools/bench/bench.py --quick
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

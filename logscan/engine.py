@@ -41,14 +41,15 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import regex
 
-from .arrowcols import column
 from .errors import RuleError
 from .signature import signature_of, signatures_of
+
+if TYPE_CHECKING:  # pyarrow is imported by classify_table: `logscan classify "text"` never loads it
+    import pyarrow as pa
 
 TIERS = ("user", "provider", "text", "status")  # the vocabulary sits between "text" and "status"
 REGEX_TIMEOUT = 0.05  # seconds per search; a timed-out search counts as no match
@@ -507,6 +508,10 @@ class Engine:
         classified once."""
         if table.num_rows == 0:
             return table
+        import pyarrow as pa
+
+        from .arrowcols import column
+
         signatures = table.column("signature").to_pylist()
         if None in signatures:  # tables built by the pipeline arrive signed
             signatures = signatures_of(table.column("diagnostic").to_pylist())
@@ -527,13 +532,30 @@ class Engine:
             table = table.set_column(table.schema.get_field_index(name), name, column(values, pa.string()))
         return table
 
+    def verdicts_after(self, known: int) -> dict[tuple, Verdict]:
+        """The verdicts found after the first `known` (the cache keeps insertion order): what a
+        worker process classified beyond what it inherited (logscan/pipeline.py)."""
+        return dict(list(self._verdicts.items())[known:])
+
+    def absorb(self, verdicts: dict[tuple, Verdict], rows: int) -> None:
+        """Take in a worker's verdicts and classified row count, so the scan's stats cover them."""
+        self._verdicts.update(verdicts)
+        self.stats["rows"] = self.stats.get("rows", 0) + rows
+        self.stats["distinct_keys"] = len(self._verdicts)
+
     def _last_deferral_categories(self, table: pa.Table) -> list[str | None]:
         out: list[str | None] = [None] * table.num_rows
         rows = [i for i, e in enumerate(table.column("event").to_pylist()) if e == "expired"]
         if not rows:
             return out
         fields = [f for f in KEY_FIELDS if f != "signature"] + ["diagnostic"]
-        expired = table.select(fields).take(rows).to_pylist()  # only the expired rows leave Arrow
+        import pyarrow as pa
+
+        from .arrowcols import column
+
+        # Only the expired rows leave Arrow. take() of a Python list would convert it with
+        # pa.array(), which imports pandas (half a second of every scan with an expired message).
+        expired = table.select(fields).take(column(rows, pa.int64())).to_pylist()
         for i, rec in zip(rows, expired, strict=True):
             v = self.last_deferral(rec)
             out[i] = v.category if v else None

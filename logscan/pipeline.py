@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from logscan.parsers import REGISTRY
 from logscan.parsers.base import (
@@ -65,10 +64,23 @@ class ScanOptions:
     year: int | None = None
     tz: str | None = None
     rule_files: tuple[Path, ...] = ()
-    workers: int = field(default_factory=lambda: min(os.cpu_count() or 1, 4))
+    workers: int = field(default_factory=lambda: default_workers())
     # Without a sink the failures are held in memory (`report`): stop, with a clear error, before
     # the work on them would need more than this many bytes (None: no ceiling).
     memory_ceiling: int | None = None
+
+
+def default_workers() -> int:
+    """Processes a scan may use: $LOGSCAN_WORKERS if set (a positive number), else the cores this
+    process may run on (so `taskset -c 0 logscan scan` parses in one), at most 4."""
+    value = os.environ.get("LOGSCAN_WORKERS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
 
 
 # What `report` needs per byte of the collected Arrow table, at its peak (pandas frame, groupbys,
@@ -106,8 +118,9 @@ def file_sizes(files: list[LogFile]) -> int:
     return total
 
 
-# A plain file at least this large is parsed in byte ranges, one per core, when its parser can
-# hand correlation across ranges (Traits.splittable: resolve_pending / merge_state).
+# Input (the files of one format) at least this large is parsed in one share per core, when its
+# parser can hand correlation across parts (resolve_pending / merge_state); a plain file at least
+# this large may be cut in byte ranges at line starts to even the shares.
 SPLIT_MIN_BYTES = 32 << 20
 
 
@@ -135,8 +148,9 @@ class _Range:
 
 
 # Rows are turned into Arrow tables every this many rows, so memory follows the (compact) table,
-# not Python dicts, and does not grow with the log beyond the failures themselves.
-FLUSH_ROWS = 10_000
+# not Python dicts, and does not grow with the log beyond the failures themselves. 4,096 rather
+# than 10,000: peak RSS of a one-process scan of 100 MiB of Postfix log 184 -> 158 MiB, same CPU.
+FLUSH_ROWS = 4096
 
 
 Sink = Callable[[pa.Table], None]
@@ -392,91 +406,262 @@ def _die_with_parent(parent: int) -> None:
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, end: int, spool: str):
-    """Worker: parse bytes [start, end) of a plain file with a fresh state made for a split range.
-    Finished rows go to the Parquet file `spool` batch by batch (so the worker's memory does not
-    grow with its range); returns the rows still waiting for earlier context, its stats and its
-    final correlation state."""
-    parser = REGISTRY[log.format]
-    zone, _ = load_zone(zone_name)
-    ctx = _file_context(log, opts, zone, zone_name)
-    state = parser.new_state(split_range=True)
-    with pq.ParquetWriter(spool, schema.plain_arrow_schema()) as writer:
-        out = _Collector(writer.write_table)
-        with open(log.path, "rb") as fh:
-            _read_into(parser, _Range(fh, start, end), ctx, state, None, out)
-    return out.pending, ctx.stats, state
+@dataclass
+class _Segment:
+    """What one parse reads: bytes [start, end) of a plain file, or (end None) a compressed file
+    from its decompressed offset `start`. first_line: the number of its first line in the file; 0
+    for a later byte range of a file, numbered once the ranges before it are counted."""
+
+    log: LogFile
+    start: int
+    end: int | None
+    first_line: int
+    resume: Resume | None = None
+
+    @property
+    def plain(self) -> bool:
+        return self.end is not None
 
 
-def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Sink,
-               progress: ProgressFn | None = None, workers: int = 1, resume: Resume | None = None) -> FileStats:
-    """Parse one file; its failures go to `sink` as signed Arrow tables, in batches. Returns the
-    file's stats (end_offset: where reading stopped). Never raises on file content.
-
-    With `resume`, reading starts at its offset, and a plain file stops after its last complete line.
-
-    With workers > 1, a large plain file is cut into byte ranges at line starts: the first is
-    parsed here with the scan's state, the others in worker processes, which spool their rows to
-    temporary Parquet files; then each later range's pending rows are completed from the state of
-    the ranges before it, its state merged in, and its rows passed on (line numbers shifted).
-    """
-    parser = REGISTRY[log.format]
-    out = _Collector(sink)
+def _segment_of(log: LogFile, resume: Resume | None) -> _Segment | FileStats:
+    """The whole of a file (from `resume` on), or its stats saying why it cannot be read."""
     start, first_line = (resume.offset, resume.line_no) if resume else (0, 1)
     try:  # the file may have gone or changed since discovery: then it is reported as unreadable
-        ctx = _file_context(log, opts, zone, zone_name)
         plain = compression_of(log.path) is None
         end = (whole_lines_end(log.path, start) if resume else log.path.stat().st_size) if plain else None
-        splittable = (workers > 1 and parser.traits.splittable and end is not None
-                      and end - start >= SPLIT_MIN_BYTES and not getattr(log.path, "remote", False))  # local only
-        opened = None if splittable else open_log(log.path)
     except OSError as exc:
         return FileStats(path=str(log.path), format=log.format, end_offset=start,
                          read_error=f"not read: {describe(exc)}")
-    if opened is not None:
-        with opened as fh:
-            if end is not None:
-                fh = _Range(fh, start, end)
-            elif start:
-                try:
-                    fh.seek(start)  # compressed: decompresses up to there (stops early if shorter)
-                except READ_ERRORS as exc:
-                    ctx.stats.end_offset = start
-                    ctx.stats.read_error = f"not read: it ends before the offset an earlier run reached ({describe(exc)})"
-                    return ctx.stats
-            _read_into(parser, fh, ctx, state, progress, out, first_line, resume, plain)
-        return ctx.stats
-    points = _split_points(log.path, workers, start, end)
+    return _Segment(log, start, end, first_line, resume)
+
+
+def _parse_segment(seg: _Segment, parser, state, opts: ScanOptions, zone, zone_name, out: _Collector,
+                   progress: ProgressFn | None) -> FileStats:
+    """Parse one segment with `state`; rows go to `out`. Never raises on file content."""
+    try:
+        ctx = _file_context(seg.log, opts, zone, zone_name)
+        opened = open_log(seg.log.path)
+    except OSError as exc:
+        return FileStats(path=str(seg.log.path), format=seg.log.format, end_offset=seg.start,
+                         read_error=f"not read: {describe(exc)}")
+    with opened as fh:
+        if seg.end is not None:
+            fh = _Range(fh, seg.start, seg.end)
+        elif seg.start:
+            try:
+                fh.seek(seg.start)  # compressed: decompresses up to there (stops early if shorter)
+            except READ_ERRORS as exc:
+                ctx.stats.end_offset = seg.start
+                ctx.stats.read_error = f"not read: it ends before the offset an earlier run reached ({describe(exc)})"
+                return ctx.stats
+        _read_into(parser, fh, ctx, state, progress, out, seg.first_line or 1, seg.resume, seg.plain)
+    return ctx.stats
+
+
+def _input_bytes(seg: _Segment) -> int:
+    if seg.end is not None:
+        return seg.end - seg.start
+    try:
+        return seg.log.path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _shares(segments: list[_Segment], parts: int) -> list[list[_Segment]]:
+    """Cut the segments (in reading order) into `parts` consecutive shares of about equal bytes:
+    a plain file of at least SPLIT_MIN_BYTES is cut at line starts where a share ends, any other
+    file goes whole to the share its middle falls in. One share when the input is small."""
+    sizes = [_input_bytes(s) for s in segments]
+    total = sum(sizes)
+    if parts < 2 or total < SPLIT_MIN_BYTES:
+        return [segments]
+    bounds = [total * k // parts for k in range(1, parts)]
+    shares: list[list[_Segment]] = [[] for _ in range(parts)]
+
+    def share_at(pos: int) -> int:
+        return sum(1 for b in bounds if b <= pos)
+
+    pos = 0
+    for seg, size in zip(segments, sizes, strict=True):
+        cuts = [b - pos for b in bounds if pos < b < pos + size]
+        points = [seg.start]
+        if seg.end is not None and size >= SPLIT_MIN_BYTES and cuts:
+            with contextlib.suppress(OSError), open(seg.log.path, "rb") as fh:  # unreadable: one piece
+                for cut in cuts:
+                    p = _next_line_start(fh, seg.start + cut, seg.end)
+                    if p is not None and points[-1] < p < seg.end:
+                        points.append(p)
+        if len(points) == 1:
+            shares[share_at(pos + size // 2)].append(seg)
+        else:
+            points.append(seg.end)
+            for i in range(len(points) - 1):
+                piece = _Segment(seg.log, points[i], points[i + 1], seg.first_line if i == 0 else 0,
+                                 seg.resume if i == 0 else None)
+                shares[share_at(pos + points[i] - seg.start)].append(piece)
+        pos += size
+    return [s for s in shares if s]
+
+
+# A worker's share of the scan state it inherits at fork (not pickled): the rule engine, and the
+# progress slots (bytes read so far, one per worker) that the parent's progress bar adds up.
+_WORKER: dict = {}
+
+
+def _worker_init(parent: int, engine: Engine, slots) -> None:
+    _die_with_parent(parent)
+    _WORKER.update(engine=engine, slots=slots)
+
+
+def _parse_share(share: list[_Segment], slot: int, opts: ScanOptions, zone_name: str, spool_dir: str):
+    """Worker: parse a share's segments in order with one fresh state (split_range), signing and
+    classifying their rows here and spooling them to one Arrow stream file per segment, batch by
+    batch (the worker's memory does not grow with its share; no row list goes back to the parent;
+    an uncompressed Arrow stream, not Parquet: the parent reads it back without decoding, at a
+    third of the memory a Parquet spool took to read).
+    Returns per segment (rows still waiting for earlier context, stats, spool path), the final
+    correlation state, and the verdicts and row count of the worker's classification."""
+    engine, slots = _WORKER["engine"], _WORKER["slots"]
+    known, rows_before = len(engine._verdicts), engine.stats.get("rows", 0)
+    parser = REGISTRY[share[0].log.format]
+    zone, _ = load_zone(zone_name)
+    state = parser.new_state(split_range=True)
+
+    def progress(n: int) -> None:
+        slots[slot] += n
+
+    parts = []
+    for i, seg in enumerate(share):
+        spool = os.path.join(spool_dir, f"share-{slot}-{i}.arrows")
+        with pa.OSFile(spool, "wb") as fh, pa.ipc.new_stream(fh, schema.plain_arrow_schema()) as writer:
+            out = _Collector(lambda t, w=writer: w.write_table(engine.classify_table(t)))
+            stats = _parse_segment(seg, parser, state, opts, zone, zone_name, out, progress)
+        parts.append((out.pending, stats, spool))
+    return parts, state, engine.verdicts_after(known), engine.stats.get("rows", 0) - rows_before
+
+
+def _wait(fut, poll: Callable[[], None]):
+    while True:
+        try:
+            return fut.result(timeout=0.2)
+        except TimeoutError:
+            poll()
+
+
+def parse_files(segments: list[_Segment], state, opts: ScanOptions, zone, zone_name, engine: Engine,
+                sink: Sink, progress: ProgressFn | None = None, workers: int = 1) -> list[FileStats]:
+    """Parse files of one format in reading order, with `state`; their classified failures go to
+    `sink` in batches. Returns one FileStats per file (end_offset: where reading stopped).
+    Never raises on file content.
+
+    With workers > 1 and a parser that can hand correlation across parts (resolve_pending /
+    merge_state), the input is cut into one share per worker (_shares: whole files, or byte
+    ranges at line starts of a large plain file). The first share is parsed here with the scan's
+    state; each other share in a worker process that signs, classifies and spools its rows
+    (Arrow stream files). Then, in order, a share's pending rows are completed from the state of
+    the shares before it, its state merged in, and its spooled rows passed on (a later range's
+    line numbers shifted)."""
+    parser = REGISTRY[segments[0].log.format]
+
+    def classified(table: pa.Table) -> None:
+        sink(engine.classify_table(table))
+
+    out = _Collector(classified)
+    done = _Collector(sink)  # rows the workers classified
+    splittable = (workers > 1 and parser.traits.splittable
+                  and not any(getattr(s.log.path, "remote", False) for s in segments))  # local files only
+    shares = _shares(segments, workers) if splittable else [segments]
+    by_file: dict[str, FileStats] = {}
+
+    def account(seg: _Segment, stats: FileStats) -> int:
+        """Add a segment's stats to its file's; returns the shift of its line numbers."""
+        have = by_file.get(stats.path)
+        if have is None or seg.first_line:
+            by_file[stats.path] = stats
+            return 0
+        offset = have.lines + (first_of.get(stats.path, 1) - 1)
+        _add_stats(have, stats, offset)
+        have.end_offset = stats.end_offset
+        return offset
+
+    first_of = {str(s.log.path): s.first_line for s in segments}
+    if len(shares) == 1:
+        for seg in segments:
+            account(seg, _parse_segment(seg, parser, state, opts, zone, zone_name, out, progress))
+        return list(by_file.values())
     ctx_mp = multiprocessing.get_context("fork")
+    slots = ctx_mp.RawArray("q", len(shares) - 1)
+    shown = [0]
+
+    def poll() -> None:
+        if progress is not None:
+            done = sum(slots)
+            if done > shown[0]:
+                progress(done - shown[0])
+                shown[0] = done
+
+    def mine(n: int) -> None:
+        progress(n)
+        poll()
+
     _remove_dead_spools()
     with tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-") as spool_dir, \
-            ProcessPoolExecutor(max_workers=len(points) - 2 or 1, mp_context=ctx_mp,
-                                initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-        spools = [os.path.join(spool_dir, f"range-{k}.parquet") for k in range(len(points) - 1)]
-        futures = [pool.submit(_parse_range, log, opts, zone_name, points[k], points[k + 1], spools[k])
-                   for k in range(1, len(points) - 1)]
-        with open(log.path, "rb") as fh:
-            _read_into(parser, _Range(fh, start, points[1]), ctx, state, progress, out, first_line)
-        stats = ctx.stats
-        for fut, spool, range_start, range_end in zip(futures, spools[1:], points[1:-1], points[2:], strict=True):
-            pending, part_stats, part_state = fut.result()
-            parser.resolve_pending(pending, state)
+            ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=ctx_mp, initializer=_worker_init,
+                                initargs=(os.getpid(), engine, slots)) as pool:
+        futures = [pool.submit(_parse_share, share, k, opts, zone_name, spool_dir)
+                   for k, share in enumerate(shares[1:])]
+        for seg in shares[0]:
+            account(seg, _parse_segment(seg, parser, state, opts, zone, zone_name, out,
+                                        None if progress is None else mine))
+        for fut, share in zip(futures, shares[1:], strict=True):
+            parts, part_state, verdicts, rows = _wait(fut, poll)
+            poll()
+            engine.absorb(verdicts, rows)
+            parser.resolve_pending([p for pending, _, _ in parts for p in pending], state)
             parser.merge_state(state, part_state)
-            offset = first_line - 1 + stats.lines
-            for batch in pq.ParquetFile(spool).iter_batches(batch_size=FLUSH_ROWS):
-                table = pa.Table.from_batches([batch])
-                idx = table.schema.get_field_index("line_no")
-                out.emit(table.set_column(idx, "line_no", pc.add(table.column(idx), offset)))
-            rows = [p.row for p in pending]
-            for r in rows:
-                r["line_no"] += offset
-            if rows:
-                out.emit(signed_table(rows))
-            _add_stats(stats, part_stats, offset)
-            if progress is not None:
-                progress(range_end - range_start)
-    stats.end_offset = end
-    return stats
+            for seg, (pending, stats, spool) in zip(share, parts, strict=True):
+                offset = account(seg, stats)
+                with pa.OSFile(spool, "rb") as fh:
+                    for batch in pa.ipc.open_stream(fh):
+                        table = pa.Table.from_batches([batch])
+                        if offset:
+                            idx = table.schema.get_field_index("line_no")
+                            table = table.set_column(idx, "line_no", pc.add(table.column(idx), offset))
+                        done.emit(table)
+                rows = [p.row for p in pending]
+                for r in rows:
+                    r["line_no"] += offset
+                if rows:
+                    out.emit(signed_table(rows))
+                os.unlink(spool)
+    return list(by_file.values())
+
+
+class _Unclassified:
+    """Engine stand-in for parse_file: rows are handed on signed, not classified."""
+
+    _verdicts: dict = {}
+    stats: dict = {}
+
+    def classify_table(self, table: pa.Table) -> pa.Table:
+        return table
+
+    def verdicts_after(self, known: int) -> dict:
+        return {}
+
+    def absorb(self, verdicts: dict, rows: int) -> None:
+        pass
+
+
+def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Sink,
+               progress: ProgressFn | None = None, workers: int = 1, resume: Resume | None = None,
+               engine: Engine | None = None) -> FileStats:
+    """Parse one file (from `resume` on): parse_files of that file alone. Without `engine` its
+    failures go to `sink` signed but not classified."""
+    seg = _segment_of(log, resume)
+    if isinstance(seg, FileStats):
+        return seg
+    return parse_files([seg], state, opts, zone, zone_name, engine or _Unclassified(), sink, progress, workers)[0]
 
 
 def _add_stats(into: FileStats, part: FileStats, offset: int) -> None:
@@ -559,21 +744,32 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
 
     deliver = sink if sink is not None else collect
 
-    def classified(table: pa.Table) -> None:
-        deliver(engines[0].classify_table(table))
-
     states = {} if states is None else states
     all_stats: list[FileStats] = []
+    # Consecutive files of one format are parsed together (in parallel when its parser allows).
+    groups: list[list[_Segment]] = []
     for log in files:
         start = resume(log) if resume is not None else None
         if resume is not None and start is None:
             continue
+        seg = _segment_of(log, start)
+        if isinstance(seg, FileStats):
+            all_stats.append(seg)
+        elif groups and groups[-1][0].log.format == log.format:
+            groups[-1].append(seg)
+        else:
+            groups.append([seg])
+    for group in groups:
         if not engines:
             timer.lap("parse and classify")
             engines.append(Engine.load(list(opts.rule_files)))
             timer.lap("rules")
-        state = states.setdefault(log.format, REGISTRY[log.format].new_state())
-        all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers, start))
+        fmt = group[0].log.format
+        state = states.setdefault(fmt, REGISTRY[fmt].new_state())
+        all_stats.extend(parse_files(group, state, opts, zone, zone_name, engines[0], deliver, progress,
+                                     opts.workers))
+    order = {str(f.path): i for i, f in enumerate(files)}
+    all_stats.sort(key=lambda st: order.get(st.path, 0))
     timer.lap("parse and classify")
     timer.report()
     # (Schema.empty_table() would make pyarrow import pandas: 0.3 s of a cron run with little to read)

@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_postfix import DEFAULT_GENLOG, SetupError, find_logscan, generate_log, tail
+from bench import DEFAULT_CACHE, DEFAULT_GENLOG, SetupError, find_logscan, generated_log, tail
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,11 +81,7 @@ def main() -> int:
         logscan = find_logscan()
         with tempfile.TemporaryDirectory(prefix="logscan-incr-") as tmp_name:
             tmp = Path(tmp_name)
-            source = tmp / "source.log"
-            if a.log:
-                source = a.log
-            else:
-                generate_log(a.genlog, a.mb, source)
+            source = a.log or generated_log(a.genlog, "postfix", a.mb, DEFAULT_CACHE)
             data = source.read_bytes()
             keep = len(data) - int(len(data) * a.new / 100)
             keep = data.index(b"\n", keep) + 1 if b"\n" in data[keep:] else len(data)
