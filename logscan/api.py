@@ -192,7 +192,7 @@ def report(failures: pa.Table | pd.DataFrame | ScanResult | PathLike, out: PathL
     returns), or the folder of a store. period: one report per day, week or month plus an index.
     force: replace an existing report in `out`. Raises logscan.errors.OutputError when `out` holds a
     report and force is False."""
-    from logscan.reports.build import ReportOptions, build_reports, file_rows
+    from logscan.reports.build import ReportOptions, build_reports, build_streamed, file_rows
 
     from .engine import load_categories
     from .pipeline import ScanResult
@@ -205,28 +205,40 @@ def report(failures: pa.Table | pd.DataFrame | ScanResult | PathLike, out: PathL
     if isinstance(failures, ScanResult):
         table, files = failures.table, file_rows(failures.files)
         skipped = [{"path": k.path, "reason": k.reason} for k in failures.skipped]
-    elif isinstance(failures, (str, Path)):
-        stored, files, skipped = stored_report_input(Path(failures), opts)
-        table = stored.table
+    elif isinstance(failures, (str, Path)):  # a store: read batch by batch, not held
+        source, files, skipped, _ = store_source(Path(failures), opts)
+        return build_streamed(source, files, skipped, Path(out), opts, load_categories())
     else:
         table = failures
     return build_reports(table, files, skipped, Path(out), opts, load_categories())
 
 
-def stored_report_input(store: Path, opts) -> tuple[Any, list[dict], list[dict]]:
-    """A store's failures, per-file totals (with delivery counts) and missing files, in the shape
-    build_reports takes, so a store gives the same reports as a scan of the same logs."""
+def store_source(store: Path, opts) -> tuple[Any, list[dict], list[dict], int]:
+    """stored_report_input() without reading the failures: a reports.stream.Source over the store's
+    committed data files in the window's days (in the order store.read_failures reads them), the
+    per-file totals, the missing files and the number of runs."""
+    from logscan.reports.stream import Source
+
+    from .store import META, Store, _files_in
+
+    state = Store(store)._load() if (store / META / "state.json").exists() else None
+    if state is None:
+        raise UsageError(f"{store} is not a logscan store", hint="create one with `logscan scan LOGS --store DIR`")
+    paths, missing = [], []
+    for rel in _files_in(state.data_files, opts.since, opts.until):
+        path = store / rel
+        if not path.exists():  # committed, not moved yet (the run is finishing): read it where it is
+            path = next((store / META / s for s, f in state.moves.items() if f == rel), path)
+        (paths if path.exists() else missing).append(path if path.exists() else rel)
+    files = [_file_row(t.stats()) for t in state.files]
+    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in missing]
+    return Source(paths, root=store, windowed=True), files, skipped, state.runs
+
+
+def _file_row(row: dict) -> dict:
     from datetime import timezone
 
-    from .store import read_failures
-
-    stored = read_failures(store, opts.since, opts.until)
-    files = []
-    for f in stored.files:
-        row = dict(f)
-        for name in ("first_time", "last_time"):  # epoch microseconds in the store
-            us = row.get(name)
-            row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
-        files.append(row)
-    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in stored.missing]
-    return stored, files, skipped
+    for name in ("first_time", "last_time"):  # epoch microseconds in the store
+        us = row.get(name)
+        row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
+    return row

@@ -375,10 +375,11 @@ def report_cmd(
     not be read or was read only in part (named on stderr, also under --quiet; the report is written);
     12 the failures would pass the memory ceiling (--max-memory; nothing is written).
     """
-    from logscan.reports.build import ReportOptions, build_reports, file_rows
+    from logscan.reports.build import ReportOptions, build_streamed, file_rows
     from logscan.reports.periods import parse_when
+    from logscan.reports.stream import Spool
 
-    from .api import stored_report_input
+    from .api import store_source
     from .engine import load_categories
 
     def run():
@@ -396,17 +397,19 @@ def report_cmd(
 
         probe_folder(out, "--out")
         bad = 0
-        if store is not None:
-            stored, files, skipped = stored_report_input(store, opts)
-            table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
-        else:
-            result = _scan(paths, fmt, year, tz, rules, quiet, memory_ceiling=_memory_ceiling(max_memory))
-            table, files = result.table, file_rows(result.files)
-            skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
-            t = result.totals
-            said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
-            bad = _say_unreadable(result)
-        path = build_reports(table, files, skipped, out, opts, load_categories())
+        with Spool(_memory_ceiling(max_memory)) as spool:  # the failures go to disk, batch by batch
+            if store is not None:
+                source, files, skipped, runs = store_source(store, opts)
+                said = f"{{rows}} failures from {store} ({runs} runs)."
+            else:
+                result = _scan(paths, fmt, year, tz, rules, quiet, sink=spool)
+                source, files = spool.source(), file_rows(result.files)
+                skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
+                t = result.totals
+                said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
+                bad = _say_unreadable(result)
+            path = build_streamed(source, files, skipped, out, opts, load_categories())
+        said = said.replace("{rows}", str(source.rows_read))
         if not quiet:
             typer.echo(said)
             typer.echo(f"Report: {path.resolve()}")
