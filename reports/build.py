@@ -104,7 +104,6 @@ def build_streamed(source: stream.Source, files: list[dict], skipped: list[dict]
     opts.check()
     _check_out(out, opts.force)
     redactor = Redactor(ips=opts.redact_ips) if opts.redact else None
-    raw, untimed = stream.narrow(source, opts, redactor)
 
     def lines(rows: set[int]) -> dict[int, str]:
         return stream.lines(source, opts, redactor, rows)
@@ -122,7 +121,9 @@ def build_streamed(source: stream.Source, files: list[dict], skipped: list[dict]
         for w in writers.values():
             w.close()
 
-    return _build(raw, untimed, files, skipped, out, opts, categories, redactor, lines, tables, copy=False)
+    # (the frame is not bound here: _build lets it go before the failures are copied)
+    return _build(*stream.narrow(source, opts, redactor), files, skipped, out, opts, categories, redactor, lines,
+                  tables, copy=False)
 
 
 def _build(raw: pd.DataFrame, untimed: int, files: list[dict], skipped: list[dict], out: Path, opts: ReportOptions,
@@ -151,7 +152,9 @@ def _build(raw: pd.DataFrame, untimed: int, files: list[dict], skipped: list[dic
         page = _summarize_period(df, df.index, period, None, ctx, nav={})
         _fill_lines([page], lines)
         _render_period(page, ctx, out)
-        tables({None: (out, df.index)})
+        index = df.index
+        del df  # not held while the failures are copied
+        tables({None: (out, index)})
         return out / "index.html"
 
     periods = periods_between(first, last, opts.period) if first is not None else []
@@ -174,9 +177,10 @@ def _build(raw: pd.DataFrame, untimed: int, files: list[dict], skipped: list[dic
     _fill_lines([page for page, _, _ in pages], lines)
     for page, folder, _ in pages:
         _render_period(page, ctx, folder)
-    tables({pd.Timestamp(p.start): (folder, index) for p, (_, folder, index) in zip(periods, pages, strict=True)})
     chart = category_chart(df["time"], df["category"], periods[0].start, periods[-1].end,
                            unit=opts.period, other_label=msg("other"), families=families(categories)) if periods else None
+    del df, positions, starts  # not held while the failures are copied
+    tables({pd.Timestamp(p.start): (folder, index) for p, (_, folder, index) in zip(periods, pages, strict=True)})
     page = html.render_index(rows, chart, ctx, first, last, untimed)
     html.write_report(page, out)
     return out / "index.html"

@@ -30,6 +30,7 @@ from logscan.reports.redact import Redactor
 from logscan.store import META, StoreDamagedError
 
 BATCH_ROWS = 65_536
+WRITE_ROWS = 8_192  # every column, the line too: smaller batches when copying whole rows
 # Not read into the frame the figures are computed from (no figure uses them); failures.parquet
 # still has them, copied from the source.
 NOT_HELD = ("line", "message_id", "size", "relay_ip", "time_zone", "year_inferred", "program", "tls_mode",
@@ -57,7 +58,8 @@ class Source:
         self.windowed = windowed
         self.rows_read = 0  # rows in the window, as narrow() found them
 
-    def batches(self, columns: tuple[str, ...] = tuple(schema.FIELD_NAMES)) -> Iterator[pa.RecordBatch]:
+    def batches(self, columns: tuple[str, ...] = tuple(schema.FIELD_NAMES),
+                batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
         own = schema.plain_arrow_schema()
         for path in self.files:
             kw = {}
@@ -67,8 +69,8 @@ class Source:
             try:
                 dataset = ds.dataset([str(path)], format="parquet", **kw)
                 names = set(dataset.schema.names)
-                scanned = dataset.to_batches(columns=[c for c in columns if c in names], batch_size=BATCH_ROWS,
-                                             use_threads=False)
+                scanned = dataset.to_batches(columns=[c for c in columns if c in names], batch_size=batch_size,
+                                             use_threads=False, batch_readahead=1, fragment_readahead=1)
                 yield from self._cast(scanned, columns, names, own)
             except (OSError, pa.ArrowInvalid) as exc:
                 if self.root is None:
@@ -104,10 +106,11 @@ def window_mask(batch: pa.RecordBatch, since: datetime | None, until: datetime |
     return mask
 
 
-def windowed(source: Source, opts, columns: tuple[str, ...], counts: dict | None = None) -> Iterator[pa.RecordBatch]:
+def windowed(source: Source, opts, columns: tuple[str, ...], counts: dict | None = None,
+             batch_size: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """The source's batches within the window; `counts["untimed"]` gets the rows without a time
     (before the window: as the in-memory path counts them)."""
-    for batch in source.batches(columns):
+    for batch in source.batches(columns, batch_size):
         mask = window_mask(batch, opts.since, opts.until)
         if counts is not None and not source.windowed:
             counts["untimed"] = counts.get("untimed", 0) + batch.column(batch.schema.get_field_index("time")).null_count
@@ -176,7 +179,9 @@ def write_periods(source: Source, opts, redactor: Redactor | None, starts: Calla
     """Copy every failure of the window to the failures.parquet of its period, batch by batch.
     `starts(times)` gives each row's period start (None: one report, every row to writers[None]);
     `writers`: period start (a pd.Timestamp) -> logscan.output.TableWriter."""
-    for batch in windowed(source, opts, tuple(schema.FIELD_NAMES)):
+    pool = pa.default_memory_pool()
+    for batch in windowed(source, opts, tuple(schema.FIELD_NAMES), batch_size=WRITE_ROWS):
+        pool.release_unused()  # the allocator gives back what the last batch used
         if redactor is not None:
             batch = redact_batch(batch, redactor)
         table = pa.Table.from_batches([batch])
