@@ -247,25 +247,31 @@ def report(failures: pa.Table | pd.DataFrame | ScanResult | PathLike, out: PathL
         skipped = [{"path": k.path, "reason": k.reason} for k in failures.skipped]
     with _remote_options(storage_options):
         if isinstance(failures, (str, Path)):
-            stored, files, skipped = stored_report_input(_place(failures), opts)
-            table = stored.table
-        elif not isinstance(failures, ScanResult):
+            store = _place(failures)
+            if isinstance(store, str):  # a store at a URL: read whole (the streamed read is local only)
+                stored, files, skipped = stored_report_input(store, opts)
+                return write_report(stored.table, files, skipped, _place(out), opts, load_categories())
+            source, files, skipped, _ = store_source(store, opts)  # read batch by batch, not held
+            return write_report(source, files, skipped, _place(out), opts, load_categories(), streamed=True)
+        if not isinstance(failures, ScanResult):
             table = failures
         return write_report(table, files, skipped, _place(out), opts, load_categories())
 
 
-def write_report(table, files: list[dict], skipped: list[dict], out: str | Path, opts, categories) -> Path | str:
-    """build_reports into `out`, a folder or a URL (built locally, then uploaded; the URL of its
-    index.html is returned)."""
-    from logscan.reports.build import build_reports
+def write_report(failures, files: list[dict], skipped: list[dict], out: str | Path, opts, categories,
+                 streamed: bool = False) -> Path | str:
+    """build_reports (or, for a reports.stream.Source, build_streamed) into `out`, a folder or a URL
+    (built locally, then uploaded; the URL of its index.html is returned)."""
+    from logscan.reports.build import build_reports, build_streamed
 
+    build = build_streamed if streamed else build_reports
     if not isinstance(out, str):
-        return build_reports(table, files, skipped, out, opts, categories)
+        return build(failures, files, skipped, out, opts, categories)
     from .remote import RemoteFolder
 
     target = RemoteFolder(out, opts.force)
     try:
-        build_reports(table, files, skipped, target.local, opts, categories)
+        build(failures, files, skipped, target.local, opts, categories)
         return target.publish()
     finally:
         target.cleanup()
@@ -273,19 +279,43 @@ def write_report(table, files: list[dict], skipped: list[dict], out: str | Path,
 
 def stored_report_input(store: str | Path, opts) -> tuple[Any, list[dict], list[dict]]:
     """A store's failures, per-file totals (with delivery counts) and missing files, in the shape
-    build_reports takes, so a store gives the same reports as a scan of the same logs."""
-    from datetime import timezone
-
+    build_reports takes, so a store gives the same reports as a scan of the same logs (read whole:
+    for a store at a URL; a local store is read batch by batch, store_source)."""
     from .store import read_failures
 
     stored = read_failures(store, opts.since, opts.until)
-    files = []
-    for f in stored.files:
-        row = dict(f)
-        for name in ("first_time", "last_time"):  # epoch microseconds in the store
-            us = row.get(name)
-            row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
-        files.append(row)
+    files = [_file_row(dict(f)) for f in stored.files]
     skipped = [{"path": f"{str(store).rstrip('/')}/{m}" if isinstance(store, str) else str(store / m),
                 "reason": "listed in the store but deleted"} for m in stored.missing]
     return stored, files, skipped
+
+
+def store_source(store: Path, opts) -> tuple[Any, list[dict], list[dict], int]:
+    """stored_report_input() without reading the failures: a reports.stream.Source over the store's
+    committed data files in the window's days (in the order store.read_failures reads them), the
+    per-file totals, the missing files and the number of runs."""
+    from logscan.reports.stream import Source
+
+    from .store import META, Store, _files_in
+
+    state = Store(store)._load() if (store / META / "state.json").exists() else None
+    if state is None:
+        raise UsageError(f"{store} is not a logscan store", hint="create one with `logscan scan LOGS --store DIR`")
+    paths, missing = [], []
+    for rel in _files_in(state.data_files, opts.since, opts.until):
+        path = store / rel
+        if not path.exists():  # committed, not moved yet (the run is finishing): read it where it is
+            path = next((store / META / s for s, f in state.moves.items() if f == rel), path)
+        (paths if path.exists() else missing).append(path if path.exists() else rel)
+    files = [_file_row(t.stats()) for t in state.files]
+    skipped = [{"path": str(store / m), "reason": "listed in the store but deleted"} for m in missing]
+    return Source(paths, root=store, windowed=True), files, skipped, state.runs
+
+
+def _file_row(row: dict) -> dict:
+    from datetime import timezone
+
+    for name in ("first_time", "last_time"):  # epoch microseconds in the store
+        us = row.get(name)
+        row[name] = None if us is None else datetime.fromtimestamp(us / 1e6, tz=timezone.utc)
+    return row

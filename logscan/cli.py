@@ -438,8 +438,9 @@ def report_cmd(
     """
     from logscan.reports.build import ReportOptions, file_rows
     from logscan.reports.periods import parse_when
+    from logscan.reports.stream import Spool
 
-    from .api import stored_report_input, write_report
+    from .api import store_source, stored_report_input, write_report
     from .engine import load_categories
 
     def run():
@@ -464,17 +465,25 @@ def report_cmd(
 
             probe_folder(target, "--out")
         bad = 0
-        if store is not None:
-            stored, files, skipped = stored_report_input(store if _is_url(store) else _local(store), opts)
-            table, said = stored.table, f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
-        else:
-            result = _scan(paths, fmt, year, tz, rules, quiet, memory_ceiling=_memory_ceiling(max_memory))
-            table, files = result.table, file_rows(result.files)
-            skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
-            t = result.totals
-            said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
-            bad = _say_unreadable(result)
-        path = write_report(table, files, skipped, target, opts, load_categories())
+        with Spool(_memory_ceiling(max_memory)) as spool:  # the failures go to disk, batch by batch
+            streamed = True
+            if store is not None and _is_url(store):  # a store at a URL is read whole (local: streamed)
+                stored, files, skipped = stored_report_input(store, opts)
+                failures, streamed = stored.table, False
+                said = f"{stored.table.num_rows} failures from {store} ({stored.runs} runs)."
+            elif store is not None:
+                failures, files, skipped, runs = store_source(_local(store), opts)
+                said = f"{{rows}} failures from {store} ({runs} runs)."
+            else:
+                result = _scan(paths, fmt, year, tz, rules, quiet, sink=spool)
+                failures, files = spool.source(), file_rows(result.files)
+                skipped = [{"path": k.path, "reason": k.reason} for k in result.skipped]
+                t = result.totals
+                said = f"{t['lines']} lines read: {t['failures']} failures, {t['unparsed']} unparsed."
+                bad = _say_unreadable(result)
+            path = write_report(failures, files, skipped, target, opts, load_categories(), streamed=streamed)
+        if streamed:
+            said = said.replace("{rows}", str(failures.rows_read))
         if not quiet:
             typer.echo(said)
             typer.echo(f"Report: {path if isinstance(path, str) else path.resolve()}")

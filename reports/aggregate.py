@@ -41,24 +41,28 @@ def _nunique(s: pd.Series) -> int:
     return int(s.dropna().nunique())
 
 
-def as_frame(failures: pa.Table | pd.DataFrame) -> pd.DataFrame:
+def as_frame(failures: pa.Table | pd.DataFrame, copy: bool = True) -> pd.DataFrame:
     """The failure table as pandas, with the derived columns the report groups by. Takes a pyarrow
-    Table or a frame, so a stored dataset can feed a report as well as a fresh scan."""
-    df = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
+    Table or a frame, so a stored dataset can feed a report as well as a fresh scan. copy=False:
+    a frame is changed in place (one the caller no longer needs)."""
+    df = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy() if copy else failures
     for name in ("recipient_domain", "relay_host", "host", "source_file", "category", "rule_id", "event",
                  "last_deferral_category"):
         if isinstance(df[name].dtype, pd.CategoricalDtype):
             df[name] = df[name].astype(object)
     df["time"] = pd.to_datetime(df["time"], utc=True)
-    port = df["relay_port"].astype("Int64").astype("string")
-    df["relay"] = (df["relay_host"].astype("string") + (":" + port).fillna("")).astype(object)
+    # host:port made once per distinct pair (groups numbered in order of first appearance), not a
+    # new string a row
+    pair = pd.DataFrame({"h": df["relay_host"].astype(object), "p": df["relay_port"].astype("Int64")})
+    codes = pair.groupby(["h", "p"], sort=False, dropna=False).ngroup().to_numpy()
+    first = pair[~pd.Series(codes).duplicated().to_numpy()]
+    names = (first["h"].astype("string") + (":" + first["p"].astype("string")).fillna("")).astype(object).to_numpy()
+    df["relay"] = pd.Series(names[codes], index=df.index, dtype=object)
     ip = df["client_ip"].astype("string")
     df["client"] = df["client_host"].astype("string").fillna("?").str.cat(" [" + ip + "]", na_rep="")
     df.loc[df["client_host"].isna() & df["client_ip"].isna(), "client"] = pd.NA
     df["day"] = df["time"].dt.floor("D")
     df["where"] = df["source_file"].astype(str) + ":" + df["line_no"].astype(str)
-    # What a failure hurts: its recipient, else the client that failed, else the failure itself.
-    df["target"] = df["recipient"].astype(object).fillna(df["client_ip"].astype(object)).fillna(df["where"])
     df["signature"] = df["signature"].fillna("")
     df["sender"] = df["sender"].replace("", "<>")  # the null sender of bounces, made visible
     return df
@@ -77,7 +81,7 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
               deliveries: pd.DataFrame | None = None) -> Summary:
     """`deliveries` (columns recipient_domain, relay_host, delivered), when the logs count them,
     adds failure rates: failed attempts / (failed attempts + deliveries), for Postfix and Exim."""
-    df = failures if isinstance(failures, pd.DataFrame) and "target" in failures else as_frame(failures)
+    df = failures if isinstance(failures, pd.DataFrame) and "where" in failures else as_frame(failures)
     if "section" not in df:
         outcomes.add_columns(df, families(categories), None)
     n = len(df)
@@ -120,7 +124,9 @@ def summarize(failures: pa.Table | pd.DataFrame, categories: dict[str, Category]
         for cid, r in by_cat.iterrows()
     ]
     unknown = df[df["category"] == "unknown"].drop_duplicates("signature").tail(5)
-    unknown_examples = [{"diagnostic": r.diagnostic, "line": r.line, "where": r.where} for r in unknown.itertuples()]
+    # "line" is filled in by the builder (build._fill_lines), from "row", the failure's position
+    unknown_examples = [{"diagnostic": r.diagnostic, "line": r.line, "where": r.where, "row": int(r.Index)}
+                        for r in unknown[["diagnostic", "line", "where"]].itertuples()]
     breakdowns = {name: breakdown(df, name, title) for name in BREAKDOWNS}
     if deliveries is not None:
         for name in ("recipient_domain", "relay_host"):
@@ -209,8 +215,9 @@ def _samples_per_problem(df: pd.DataFrame) -> dict[tuple, list[dict[str, str]]]:
     nth, size = g.cumcount(), g["time"].transform("size")
     picked = ordered[(nth == 0) | (nth == size // 2) | (nth == size - 1)]
     out: dict[tuple, list[dict[str, str]]] = {}
-    for r in picked.itertuples(index=False):
-        out.setdefault((r.section, r.cause, r.problem_key), []).append({"where": r.where, "line": r.line})
+    for r in picked.itertuples():
+        out.setdefault((r.section, r.cause, r.problem_key), []).append({"where": r.where, "line": r.line,
+                                                                       "row": int(r.Index)})
     return out
 
 
@@ -227,7 +234,7 @@ def add_rates(table: dict[str, Any], df: pd.DataFrame, deliveries: pd.DataFrame,
 
 def breakdown(df: pd.DataFrame, column: str, title) -> dict[str, Any]:
     """Failures grouped by one column: the largest BREAKDOWN_ROWS groups, and how many more."""
-    have = df[df[column].notna()]
+    have = df.loc[df[column].notna(), [column, "recipient", "time", "category"]]  # not a copy of every column
     if have.empty:
         return {"rows": [], "more": 0, "missing": len(df)}
     g = have.groupby(column, sort=False).agg(

@@ -23,8 +23,8 @@ import pyarrow as pa
 from logscan import schema
 from logscan.engine import Category
 from logscan.errors import OutputError, UsageError
-from logscan.output import write_table
-from logscan.reports import html, outcomes, remedies
+from logscan.output import TableWriter, write_table
+from logscan.reports import html, outcomes, remedies, stream
 from logscan.reports.aggregate import DELIVERY_SOURCES, Summary, as_frame, families, summarize
 from logscan.reports.causes import inbound_defence, leading_causes
 from logscan.reports.chart import category_chart
@@ -75,21 +75,69 @@ def file_rows(stats: list[Any]) -> list[dict[str, Any]]:
 
 def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped: list[dict], out: Path,
                   opts: ReportOptions, categories: dict[str, Category]) -> Path:
-    """Write the report(s) under `out`; returns the path of the page to open first (index.html)."""
+    """Write the report(s) under `out`; returns the path of the page to open first (index.html).
+    The failure table is held in memory; build_streamed() writes the same reports from Parquet."""
     opts.check()
     _check_out(out, opts.force)
     raw = failures.to_pandas() if isinstance(failures, pa.Table) else failures.copy()
     untimed = int(raw["time"].isna().sum())  # no period can hold these: counted on the index
     raw = raw.loc[in_window(pd.to_datetime(raw["time"], utc=True), opts.since, opts.until)].reset_index(drop=True)
-    deliveries = _deliveries(files)
-    if opts.redact:
-        redactor = Redactor(ips=opts.redact_ips)
+    redactor = Redactor(ips=opts.redact_ips) if opts.redact else None
+    if redactor is not None:
         raw = redactor.frame(raw)
+
+    def lines(rows: set[int]) -> dict[int, str]:
+        return {r: raw["line"].iat[r] for r in rows}
+
+    def tables(parts: dict) -> None:
+        for folder, index in parts.values():
+            write_table(_table(raw.loc[index]), folder / "failures.parquet", force=True)
+
+    return _build(raw, untimed, files, skipped, out, opts, categories, redactor, lines, tables)
+
+
+def build_streamed(source: stream.Source, files: list[dict], skipped: list[dict], out: Path, opts: ReportOptions,
+                   categories: dict[str, Category]) -> Path:
+    """build_reports() for failures in Parquet files (a store, the spool of a scan), read batch by
+    batch: the figures are computed from a narrow frame (reports/stream.py), the log lines a page
+    shows are read by row, each period's failures.parquet is copied from the files."""
+    opts.check()
+    _check_out(out, opts.force)
+    redactor = Redactor(ips=opts.redact_ips) if opts.redact else None
+
+    def lines(rows: set[int]) -> dict[int, str]:
+        return stream.lines(source, opts, redactor, rows)
+
+    def tables(parts: dict) -> None:
+        writers = {start: TableWriter(folder / "failures.parquet", force=True) for start, (folder, _) in parts.items()}
+        try:
+            starts = None if None in parts else (
+                lambda t: bucket(pd.Series(t.to_pandas(), dtype="datetime64[us, UTC]"), opts.period).to_numpy())
+            stream.write_periods(source, opts, redactor, starts, writers)
+        except BaseException:
+            for w in writers.values():
+                w.abort()
+            raise
+        for w in writers.values():
+            w.close()
+
+    # (the frame is not bound here: _build lets it go before the failures are copied)
+    return _build(*stream.narrow(source, opts, redactor), files, skipped, out, opts, categories, redactor, lines,
+                  tables, copy=False)
+
+
+def _build(raw: pd.DataFrame, untimed: int, files: list[dict], skipped: list[dict], out: Path, opts: ReportOptions,
+           categories: dict[str, Category], redactor: Redactor | None, lines, tables, copy: bool = True) -> Path:
+    """`raw`: the failures in the window (redacted); `lines(rows)`: the log lines of those rows;
+    `tables({period start: (folder, row index)})` writes each period's failures.parquet."""
+    deliveries = _deliveries(files)
+    if redactor is not None:
         files = [_redact_file(f, redactor) for f in files]
         skipped = [{**s, "reason": redactor.skip_reason(s["reason"])} for s in skipped]
         if deliveries is not None and opts.redact_ips:  # relay hosts can be IPs: same pseudonyms
             deliveries["relay_host"] = deliveries["relay_host"].map(redactor.text)
-    df = as_frame(raw)
+    df = as_frame(raw, copy=copy)
+    del raw
     msg = Messages(opts.lang)
     first, last = _coverage(df, files, opts)
     # Sections and message outcomes over the whole window at once: a message deferred one day and
@@ -101,35 +149,53 @@ def build_reports(failures: pa.Table | pd.DataFrame, files: list[dict], skipped:
         now = datetime.now(timezone.utc)
         period = Period("all", first or now, (last or now) + timedelta(microseconds=1))  # end exclusive
         ctx["covered"] = []
-        _write_period(raw, df, df.index, period, None, ctx, out, nav={})
+        page = _summarize_period(df, df.index, period, None, ctx, nav={})
+        _fill_lines([page], lines)
+        _render_period(page, ctx, out)
+        index = df.index
+        del df  # not held while the failures are copied
+        tables({None: (out, index)})
         return out / "index.html"
 
     periods = periods_between(first, last, opts.period) if first is not None else []
     starts = bucket(df["time"], opts.period)
     positions = starts.groupby(starts).indices  # period start -> row positions (df has a RangeIndex)
-    rows, previous = [], None
+    rows, pages, previous = [], [], None
     ctx["covered"] = spans(files, opts)
     for i, p in enumerate(periods):
         index = pd.Index(positions.get(pd.Timestamp(p.start), []), dtype="int64")
         nav = {"prev": periods[i - 1].label if i else None,
                "next": periods[i + 1].label if i + 1 < len(periods) else None}
-        summary, new, stopped, d, cov = _write_period(raw, df, index, p, previous, ctx, out / p.label, nav)
-        rows.append({"period": p, "totals": summary.totals, "deltas": d, "coverage": cov,
-                     "top": summary.problems[0] if summary.problems else None, "new": len(new),
-                     "stopped": len(stopped)})
+        page = _summarize_period(df, index, p, previous, ctx, nav)
+        summary, cov = page["summary"], page["coverage"]
+        rows.append({"period": p, "totals": summary.totals, "deltas": page["deltas"], "coverage": cov,
+                     "top": summary.problems[0] if summary.problems else None, "new": len(page["new"]),
+                     "stopped": len(page["stopped"])})
         previous = summary
         previous.coverage = cov
+        pages.append((page, out / p.label, index))
+    _fill_lines([page for page, _, _ in pages], lines)
+    for page, folder, _ in pages:
+        _render_period(page, ctx, folder)
     chart = category_chart(df["time"], df["category"], periods[0].start, periods[-1].end,
                            unit=opts.period, other_label=msg("other"), families=families(categories)) if periods else None
+    del df, positions, starts  # not held while the failures are copied
+    tables({pd.Timestamp(p.start): (folder, index) for p, (_, folder, index) in zip(periods, pages, strict=True)})
     page = html.render_index(rows, chart, ctx, first, last, untimed)
     html.write_report(page, out)
     return out / "index.html"
 
 
-def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: Period,
-                  previous: Summary | None, ctx: dict, folder: Path, nav: dict):
+# What reports/causes.py reads: the rows it gets are copied with these columns only.
+CAUSE_COLUMNS = ["category", "client", "client_ip", "client_host", "relay", "smtp_stage", "sasl_username", "sender",
+                 "direction", "source", "host", "source_file", "time", "where", "diagnostic"]
+
+
+def _summarize_period(df: pd.DataFrame, index: pd.Index, period: Period, previous: Summary | None, ctx: dict,
+                      nav: dict) -> dict[str, Any]:
+    """Everything one period's page shows, but the log lines of its samples (see _fill_lines)."""
     opts, categories, msg = ctx["opts"], ctx["categories"], ctx["msg"]
-    part = df.loc[index]
+    part = df if period.kind == "all" else df.loc[index]  # (nothing below changes it)
     delivered = ctx["deliveries"]
     if delivered is not None:
         days = delivered["day"]
@@ -152,17 +218,26 @@ def _write_period(raw: pd.DataFrame, df: pd.DataFrame, index: pd.Index, period: 
                *((cov["hours"], before["hours"]) if per_hour and compared else (None, None)))
     cov["compare_per_hour"] = per_hour
     sent = part["section"].isin(("outbound", "submission"))
-    page = html.render_report(
-        summary=summary, period=period, deltas=d, coverage=cov, fix_first=fix_first(summary.problems),
-        has_previous=compared, new=new, stopped=stopped,
-        causes=leading_causes(part[sent], categories, opts.lang),
-        defence=inbound_defence(part[part["section"] == "inbound"], categories, opts.lang),
-        chart=chart, nav=nav, detailed=DETAILED_PROBLEMS, listed=LISTED_PROBLEMS, ctx=ctx,
-    )
-    html.write_report(page, folder)
-    write_table(_table(raw.loc[index]), folder / "failures.parquet", force=True)
-    export_problems(summary.problems, folder)
-    return summary, new, stopped, d, cov
+    return {"summary": summary, "period": period, "deltas": d, "coverage": cov, "fix_first": fix_first(summary.problems),
+            "has_previous": compared, "new": new, "stopped": stopped,
+            "causes": leading_causes(part.loc[sent, CAUSE_COLUMNS], categories, opts.lang),
+            "defence": inbound_defence(part.loc[part["section"] == "inbound", CAUSE_COLUMNS], categories, opts.lang),
+            "chart": chart, "nav": nav}
+
+
+def _fill_lines(pages: list[dict], lines) -> None:
+    """The log lines of every sample and unknown example the pages show, read at once by row."""
+    shown = [x for page in pages for x in (*page["summary"].unknown_examples,
+                                          *(s for p in page["summary"].problems for s in p["samples"]))]
+    found = lines({x["row"] for x in shown})
+    for x in shown:
+        x["line"] = found.get(x["row"])
+
+
+def _render_period(page: dict, ctx: dict, folder: Path) -> None:
+    out = html.render_report(**page, detailed=DETAILED_PROBLEMS, listed=LISTED_PROBLEMS, ctx=ctx)
+    html.write_report(out, folder)
+    export_problems(page["summary"].problems, folder)
 
 
 PARTIAL_SLACK = timedelta(minutes=30)  # a log that starts or ends this close to a boundary covers it

@@ -82,10 +82,16 @@ def _client(df: pd.DataFrame, lang: str = "en") -> pd.Series:
     on, in_file = CLIENT_LABELS.get(lang, CLIENT_LABELS["en"])
     source = df["source"].astype(str)
     host = df["host"].astype(object).fillna("?").astype(str)
-    ours = pd.Series([on.format(source=s, host=h) for s, h in zip(source, host, strict=True)], index=df.index)
-    app = pd.Series([in_file.format(source=s, file=f) for s, f in zip(source, df["source_file"].astype(str), strict=True)],
-                    index=df.index)
+    ours = _labels(on, source, "host", host)
+    app = _labels(in_file, source, "file", df["source_file"].astype(str))
     return df["client"].astype(object).fillna(ours.where(source.isin(SERVERS), app))
+
+
+def _labels(template: str, source: pd.Series, name: str, values: pd.Series) -> pd.Series:
+    """template.format(source=, <name>=) per row, formatted once per distinct pair."""
+    codes, pairs = pd.MultiIndex.from_arrays([source, values]).factorize()
+    labels = pd.Series([template.format(source=s, **{name: v}) for s, v in pairs], dtype=object)
+    return pd.Series(labels.to_numpy()[codes] if len(labels) else [], index=source.index, dtype=object)
 
 
 def _grouped(df: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:

@@ -102,14 +102,19 @@ def reply_key(signature: str) -> str:
 
 
 def message_keys(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(message, item) per row: the message is "host queue-id" for a server row with a queue id,
-    else the row itself; the item is the message and one recipient."""
+    """(message, item) per row, as integer codes: the message is one (host, queue id) of a server
+    row with a queue id, else the row itself (a negative code); the item is the message and one
+    recipient. Codes, not "host queue-id" strings: two int64 a row, not two strings a row."""
     source = df["source"].astype(str)
     qid = df["queue_id"].astype(object)
-    keyed = source.isin(SERVER_SOURCES) & qid.notna() & (qid != "")
-    row_key = "row " + df["where"].astype(str)
-    message = (df["host"].astype(object).fillna("?").astype(str) + " " + qid.fillna("").astype(str)).where(keyed, row_key)
-    return message, message + "\x00" + df["recipient"].astype(object).fillna("").astype(str)
+    keyed = (source.isin(SERVER_SOURCES) & qid.notna() & (qid != "")).to_numpy()
+    host = df["host"].astype(object).fillna("?").astype(str)
+    codes = pd.MultiIndex.from_arrays([host[keyed], qid[keyed].astype(str)]).factorize()[0]
+    message = -1 - np.arange(len(df), dtype=np.int64)  # one message per row without a queue id
+    message[keyed] = codes
+    recipient = pd.factorize(df["recipient"].astype(object).fillna("").astype(str))[0]
+    item = pd.MultiIndex.from_arrays([message, recipient]).factorize()[0]
+    return pd.Series(message, index=df.index), pd.Series(item.astype(np.int64), index=df.index)
 
 
 def messages(df: pd.DataFrame, end) -> pd.DataFrame:
@@ -118,7 +123,7 @@ def messages(df: pd.DataFrame, end) -> pd.DataFrame:
     moment any file covers). Needs the columns message, item and section."""
     source = df["source"].astype(str)
     message, item = df["message"], df["item"]
-    keyed = ~message.str.startswith("row ")
+    keyed = message >= 0
     event = df["event"].astype(str)
     sec = df["section"]
     out = pd.DataFrame({"message": message, "item": item, "time": df["time"], "event": event}, index=df.index)
@@ -204,8 +209,8 @@ def message_view(df: pd.DataFrame) -> dict:
     """The message view of one period: per outcome, messages (counted in the period of their final
     failure), their recipients and the failed attempts (rows in this period); lost domains."""
     rows = []
-    finals = df[df["message_final"]]
-    items = df[df["final"]]
+    finals = df.loc[df["message_final"], ["message_outcome"]]  # the columns used: no copy of the rest
+    items = df.loc[df["final"], ["outcome", "recipient_domain", "retries"]]
     for o in OUTCOMES:
         rows.append({"outcome": o, "messages": int((finals["message_outcome"] == o).sum()),
                      "recipients": int((items["outcome"] == o).sum()),
