@@ -89,6 +89,16 @@ impl<'a> Caps<'a> {
 }
 
 impl Pat {
+    /// A hand reading's answer, or (when it is unsure) the pattern's groups `a` and `b`.
+    fn decide<'a>(&self, fast: Fast<(&'a str, Option<&'a str>)>, text: &'a str, a: &str, b: &str)
+        -> Option<(&'a str, Option<&'a str>)> {
+        match fast {
+            Fast::Match(m) => Some(m),
+            Fast::NoMatch => None,
+            Fast::Unsure => self.captures(text).map(|c| (c.name(a).unwrap_or(""), c.name(b))),
+        }
+    }
+
     fn captures<'a>(&self, s: &'a str) -> Option<Caps<'a>> {
         if s.is_ascii() {
             self.ascii.captures(s.as_bytes()).map(|c| Caps::A(c, s))
@@ -200,28 +210,21 @@ fn py_text(py: Python<'_>, s: &str, name: &str) -> String {
         .unwrap_or_else(|_| s.to_string())
 }
 
+/// Python's str method `name` on s: by `ascii` when s is ASCII, else by Python itself.
+fn str_is(py: Python<'_>, s: &str, name: &str, ascii: impl Fn(&[u8]) -> bool) -> bool {
+    if s.is_ascii() { ascii(s.as_bytes()) } else { py_pred(py, s, name) }
+}
+
 fn isalnum(py: Python<'_>, s: &str) -> bool {
-    if s.is_ascii() {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())
-    } else {
-        py_pred(py, s, "isalnum")
-    }
+    str_is(py, s, "isalnum", |b| !b.is_empty() && b.iter().all(u8::is_ascii_alphanumeric))
 }
 
 fn islower(py: Python<'_>, s: &str) -> bool {
-    if s.is_ascii() {
-        s.bytes().any(|b| b.is_ascii_lowercase()) && !s.bytes().any(|b| b.is_ascii_uppercase())
-    } else {
-        py_pred(py, s, "islower")
-    }
+    str_is(py, s, "islower", |b| b.iter().any(u8::is_ascii_lowercase) && !b.iter().any(u8::is_ascii_uppercase))
 }
 
 fn isdigit(py: Python<'_>, s: &str) -> bool {
-    if s.is_ascii() {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-    } else {
-        py_pred(py, s, "isdigit")
-    }
+    str_is(py, s, "isdigit", |b| !b.is_empty() && b.iter().all(u8::is_ascii_digit))
 }
 
 fn lower(py: Python<'_>, s: &str) -> String {
@@ -311,30 +314,41 @@ enum Fast<T> {
     Unsure, // the pattern decides
 }
 
+/// `<prefix>(ADDR)>, ` at the start of an ASCII text: the address and what follows.
+fn addr_then<'a>(text: &'a str, prefix: &str) -> Fast<(&'a str, &'a str)> {
+    use Fast::*;
+    if !text.is_ascii() {
+        return Unsure;
+    }
+    let Some(a) = text.strip_prefix(prefix) else { return NoMatch };
+    if a.starts_with('"') {
+        return Unsure;
+    }
+    let Some(n) = plain_addr(a) else { return NoMatch };
+    match a[n..].strip_prefix(">, ") {
+        Some(after) => Match((&a[..n], after)),
+        None => NoMatch,
+    }
+}
+
 /// DELIVERY on an ASCII text, without the automaton: each part of the pattern is a maximal run that
 /// its delimiter ends (no giving back can change it), except the `{0,6}` fields before dsn=, which
 /// are tried from the most to the fewest as the pattern's greedy repetition does. Unsure for a quoted
 /// address (the pattern's first branch) and for text that is not ASCII.
 fn delivery_fast(rest: &str) -> Fast<Delivery<'_>> {
     use Fast::*;
-    if !rest.is_ascii() {
-        return Unsure;
-    }
-    let Some(a) = rest.strip_prefix("to=<") else { return NoMatch };
-    if a.starts_with('"') {
-        return Unsure;
-    }
-    let Some(n) = plain_addr(a) else { return NoMatch };
-    let rcpt = &a[..n];
-    let Some(mut t) = a[n..].strip_prefix(">, ") else { return NoMatch };
-    if let Some(o) = t.strip_prefix("orig_to=<") {
-        if o.starts_with('"') {
-            return Unsure;
-        }
+    let (rcpt, mut t) = match addr_then(rest, "to=<") {
+        Match(m) => m,
+        NoMatch => return NoMatch,
+        Unsure => return Unsure,
+    };
+    if t.starts_with("orig_to=<") {
         // the optional group, or (when it fails) "relay=" at "orig_to=<": no match either way
-        let Some(n) = plain_addr(o) else { return NoMatch };
-        let Some(after) = o[n..].strip_prefix(">, ") else { return NoMatch };
-        t = after;
+        t = match addr_then(t, "orig_to=<") {
+            Match((_, after)) => after,
+            NoMatch => return NoMatch,
+            Unsure => return Unsure,
+        };
     }
     let Some(r) = t.strip_prefix("relay=") else { return NoMatch };
     let Some(n) = run(r, 0, 300, |b| b != b',') else { return NoMatch };
@@ -362,23 +376,19 @@ fn delivery_fast(rest: &str) -> Fast<Delivery<'_>> {
 /// `^from=<(ADDR)>, (?:size=(\d{1,15}), nrcpt=|status=(expired))`
 fn qmgr_from_fast(raw: &str) -> Fast<(&str, Option<&str>)> {
     use Fast::*;
-    if !raw.is_ascii() {
-        return Unsure;
-    }
-    let Some(a) = raw.strip_prefix("from=<") else { return NoMatch };
-    if a.starts_with('"') {
-        return Unsure;
-    }
-    let Some(n) = plain_addr(a) else { return NoMatch };
-    let Some(t) = a[n..].strip_prefix(">, ") else { return NoMatch };
+    let (sender, t) = match addr_then(raw, "from=<") {
+        Match(m) => m,
+        NoMatch => return NoMatch,
+        Unsure => return Unsure,
+    };
     if let Some(z) = t.strip_prefix("size=") {
         if let Some(k) = run(z, 1, 15, |b| b.is_ascii_digit()) {
             if z[k..].starts_with(", nrcpt=") {
-                return Match((&a[..n], Some(&z[..k])));
+                return Match((sender, Some(&z[..k])));
             }
         }
     }
-    if t.starts_with("status=expired") { Match((&a[..n], None)) } else { NoMatch }
+    if t.starts_with("status=expired") { Match((sender, None)) } else { NoMatch }
 }
 
 /// CLIENT on an ASCII text: (client, sasl_username). Not anchored at the end: each bounded part
@@ -584,12 +594,7 @@ fn correlated(info: Option<&Info>) -> Corr {
     let Some(info) = info else { return out };
     let p = patterns();
     if let Some(raw) = &info.clie {
-        let found = match client_fast(raw) {
-            Fast::Match(m) => Some(m),
-            Fast::NoMatch => None,
-            Fast::Unsure => p.client.captures(raw).map(|c| (c.name("client").unwrap_or(""), c.name("user"))),
-        };
-        if let Some((client, user)) = found {
+        if let Some((client, user)) = p.client.decide(client_fast(raw), raw, "client", "user") {
             let (h, ip, _) = host_ip_port(client);
             out.client_host = h;
             out.client_ip = ip;
@@ -607,12 +612,7 @@ fn correlated(info: Option<&Info>) -> Corr {
     }
     let mut have_sender = false;
     if let Some(raw) = &info.from {
-        let found = match qmgr_from_fast(raw) {
-            Fast::Match(m) => Some(m),
-            Fast::NoMatch => None,
-            Fast::Unsure => p.qmgr_from.captures(raw).map(|f| (f.name("sender").unwrap_or(""), f.name("size"))),
-        };
-        if let Some((sender, size)) = found {
+        if let Some((sender, size)) = p.qmgr_from.decide(qmgr_from_fast(raw), raw, "sender", "size") {
             out.sender = Some(sender.to_string());
             have_sender = true;
             out.any = true;
@@ -1158,18 +1158,8 @@ impl PostfixCore {
             rcpt = e.name("rcpt").map(|m| m);
             text = &text[..e.start()];
         }
-        let (chost, cip, _) = host_ip_port(r.name("client").map_or("", |c| c));
-        let (code, enh) = split_reply(text);
-        let mut row = Self::new_row(p, "rejected", "inbound");
-        row.set(C::QueueId, qid.map(String::from));
-        row.set(C::Sender, sender.map(String::from));
-        row.set(C::Recipient, rcpt.map(String::from));
-        row.set(C::RecipientDomain, domain_of(py, rcpt));
-        row.set(C::ClientHost, chost);
-        row.set(C::ClientIp, cip);
-        row.smtp_code = code;
-        row.set(C::EnhancedStatus, enh);
-        row.set(C::SmtpStage, r.name("cmd").map(|c| c.to_string()));
+        let client = r.name("client").unwrap_or("");
+        let mut row = Self::rejected_row(py, p, qid, sender, rcpt, client, text, r.name("cmd"));
         row.set(C::Diagnostic, Some(text.to_string()));
         if let Some(q) = qid {
             let info = correlated(self.queue.get(q));
@@ -1182,23 +1172,31 @@ impl PostfixCore {
         self.emit(row, p, line_no, line);
     }
 
+    /// What _reject and _check_reject rows share: envelope, client, reply code and stage.
     #[allow(clippy::too_many_arguments)]
-    fn check_reject(&mut self, py: Python<'_>, qid: &str, r: &Caps, p: &Prefix, line: &str, line_no: i64) {
-        let (chost, cip, _) = host_ip_port(r.name("client").map_or("", |c| c));
-        let text = r.name("text").map_or("", |t| t);
+    fn rejected_row(py: Python<'_>, p: &Prefix, qid: Option<&str>, sender: Option<&str>, rcpt: Option<&str>,
+                    client: &str, text: &str, stage: Option<&str>) -> Row {
+        let (chost, cip, _) = host_ip_port(client);
         let (code, enh) = split_reply(text);
-        let rcpt = r.name("rcpt").map(|m| m);
-        let info = correlated(self.queue.get(qid));
         let mut row = Self::new_row(p, "rejected", "inbound");
-        row.set(C::QueueId, Some(qid.to_string()));
-        row.set(C::Sender, r.name("sender").map(|m| m.to_string()));
+        row.set(C::QueueId, qid.map(String::from));
+        row.set(C::Sender, sender.map(String::from));
         row.set(C::Recipient, rcpt.map(String::from));
         row.set(C::RecipientDomain, domain_of(py, rcpt));
         row.set(C::ClientHost, chost);
         row.set(C::ClientIp, cip);
         row.smtp_code = code;
         row.set(C::EnhancedStatus, enh);
-        row.set(C::SmtpStage, Some("DATA".into()));
+        row.set(C::SmtpStage, stage.map(String::from));
+        row
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_reject(&mut self, py: Python<'_>, qid: &str, r: &Caps, p: &Prefix, line: &str, line_no: i64) {
+        let text = r.name("text").unwrap_or("");
+        let info = correlated(self.queue.get(qid));
+        let client = r.name("client").unwrap_or("");
+        let mut row = Self::rejected_row(py, p, Some(qid), r.name("sender"), r.name("rcpt"), client, text, Some("DATA"));
         let what = r.name("what").map_or("", |w| w);
         row.set(C::Diagnostic, Some(format!("{what} check: {text}")));
         row.set(C::MessageId, info.message_id);

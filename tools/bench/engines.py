@@ -24,20 +24,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of cmd under GNU time."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of cmd under GNU time."""
     t0 = time.perf_counter()
     r = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-2000:]}")
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return wall, rss
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([0-9.]+)", r.stderr).group(1)) for k in ("User", "System"))
+    return wall, rss, cpu
 
 
-def parse_alone(log: Path, engine: str) -> tuple[float, int]:
+def parse_alone(log: Path, engine: str) -> tuple[float, int, float]:
     """Seconds to read and parse the file in this process (no rules, signatures, Arrow or output),
-    and the failure rows it gave."""
+    the failure rows it gave, and the CPU seconds it took."""
     from logscan.fastpath import RUST_PARSERS
     from logscan.parsers import REGISTRY
     from logscan.parsers.base import FileContext, FileStats
@@ -48,7 +49,7 @@ def parse_alone(log: Path, engine: str) -> tuple[float, int]:
     from datetime import datetime, timezone
     ctx = FileContext(str(log), StampConverter(datetime.now(timezone.utc), zone, name), FileStats(str(log), "postfix"))
     read = ReadStats()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     line_no, rows = 1, 0
     with open(log, "rb") as fh:
         if engine == "rust":
@@ -66,7 +67,7 @@ def parse_alone(log: Path, engine: str) -> tuple[float, int]:
                 rows += len(ctx.rows)
                 ctx.rows.clear()
     parser.finish(ctx, state)
-    return time.perf_counter() - t0, rows
+    return time.perf_counter() - t0, rows, time.process_time() - c0
 
 
 def main() -> None:
@@ -77,8 +78,8 @@ def main() -> None:
     logscan = str(REPO / ".venv" / "bin" / "logscan")
     size = args.log.stat().st_size / (1 << 20)
     print(f"{args.log}: {size:.0f} MiB; load average {os.getloadavg()[0]:.1f} at the start")
-    results: dict[str, list[tuple[float, int]]] = {"grep -c status=": [], "scan python": [], "scan rust": []}
-    parse: dict[str, list[float]] = {"python": [], "rust": []}
+    results: dict[str, list[tuple[float, int, float]]] = {"grep -c status=": [], "scan python": [], "scan rust": []}
+    parse: dict[str, list[tuple[float, int, float]]] = {"python": [], "rust": []}
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "x.parquet")
         for _ in range(args.runs):
@@ -87,19 +88,21 @@ def main() -> None:
                 env = dict(os.environ, LOGSCAN_ENGINE=engine)
                 results[f"scan {engine}"].append(
                     timed([logscan, "scan", str(args.log), "--quiet", "--output", out, "--force"], env))
-                wall, rows = parse_alone(args.log, engine)
-                parse[engine].append(wall)
+                parse[engine].append(parse_alone(args.log, engine))
+    med = statistics.median
     for name, runs in results.items():
-        walls = [w for w, _ in runs]
-        print(f"{name:18s} wall median {statistics.median(walls):6.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
-              f"peak RSS median {statistics.median(r for _, r in runs) / 1024:.0f} MiB")
-    for engine, walls in parse.items():
-        print(f"parse alone {engine:6s} median {statistics.median(walls):6.2f} s (min {min(walls):.2f}, max {max(walls):.2f})")
-    grep = statistics.median(w for w, _ in results["grep -c status="])
-    scan_py = statistics.median(w for w, _ in results["scan python"])
-    scan_rs = statistics.median(w for w, _ in results["scan rust"])
-    print(f"scan python / rust: {scan_py / scan_rs:.1f}x; parse alone rust / grep -c: "
-          f"{statistics.median(parse['rust']) / grep:.1f}x; load average {os.getloadavg()[0]:.1f} at the end")
+        walls = [w for w, _, _ in runs]
+        print(f"{name:18s} wall median {med(walls):6.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+              f"CPU median {med(c for _, _, c in runs):6.2f} s, peak RSS median {med(r for _, r, _ in runs) / 1024:.0f} MiB")
+    for engine, runs in parse.items():
+        walls = [w for w, _, _ in runs]
+        print(f"parse alone {engine:6s} wall median {med(walls):6.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+              f"CPU median {med(c for _, _, c in runs):6.2f} s, {runs[0][1]} rows")
+    ratio = {k: (med(w for w, _, _ in v), med(c for _, _, c in v)) for k, v in {**results, **parse}.items()}
+    grep, scan_py, scan_rs, rust = ratio["grep -c status="], ratio["scan python"], ratio["scan rust"], ratio["rust"]
+    print(f"scan python / rust: wall {scan_py[0] / scan_rs[0]:.1f}x, CPU {scan_py[1] / scan_rs[1]:.1f}x; "
+          f"parse alone rust / grep -c: wall {rust[0] / grep[0]:.1f}x, CPU {rust[1] / grep[1]:.1f}x; "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
