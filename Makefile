@@ -24,4 +24,4 @@ bench: $(STAMP)
 	$(PY) tools/bench/bench_postfix.py --kind exim
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build *.egg-info rust/target logscan/_core.*.so

@@ -43,12 +43,14 @@ from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import MemoryCeilingError, NoInputError, OutputError, UnreadableInputError
+from .fastpath import parser_for
 from .reading import (
     READ_ERRORS,
     ReadStats,
     Resume,
     compression_of,
     describe,
+    iter_byte_chunks,
     iter_line_chunks,
     open_log,
     whole_lines_end,
@@ -290,13 +292,25 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     line_no = first_line
     begin = fh.tell()  # decompressed offset
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
+    # The compiled core (logscan/fastpath.py) reads the bytes of the same blocks and holds its rows.
+    compiled = getattr(parser, "parse_bytes", None)
+
+    def flush() -> None:
+        if compiled is None:
+            out.flush(ctx)
+        elif (table := parser.take_table(ctx, state)) is not None:
+            out.emit(table)
+
     # A read error (a truncated .gz, an I/O error) ends the lines early, in iter_line_chunks: what
     # was read is kept and read.error says why. Errors of the sink (a full disk) are not read errors.
-    for lines in iter_line_chunks(fh, read):
-        _parse_guarded(parser, lines, line_no, ctx, state)
-        line_no += len(lines)
-        if len(ctx.rows) >= FLUSH_ROWS:
-            out.flush(ctx)
+    for chunk in iter_line_chunks(fh, read) if compiled is None else iter_byte_chunks(fh, read):
+        if compiled is None:
+            _parse_guarded(parser, chunk, line_no, ctx, state)
+            line_no += len(chunk)
+        else:
+            line_no += compiled(*chunk, line_no, ctx, state, read)
+        if (len(ctx.rows) if compiled is None else parser.buffered(state)) >= FLUSH_ROWS:
+            flush()
         if progress is not None:
             pos = fh.fileobj.tell() if hasattr(fh, "fileobj") else fh.tell()
             progress(pos - last)
@@ -312,7 +326,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
         _finish_guarded(parser, line_no - 1, line_no - first_line, ctx, state)
     if per_file:
         ctx.stats.record, ctx.stats.open_record = take_record(parser, state, ctx, held)
-    out.flush(ctx)
+    flush()
     st = ctx.stats
     st.lines = line_no - first_line
     # After a read error the start of a line may be left over: the next incremental run reads it whole.
@@ -409,7 +423,8 @@ def _parse_range(log: LogFile, opts: ScanOptions, zone_name: str, start: int, en
 
 
 def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Sink,
-               progress: ProgressFn | None = None, workers: int = 1, resume: Resume | None = None) -> FileStats:
+               progress: ProgressFn | None = None, workers: int = 1, resume: Resume | None = None,
+               parser=None) -> FileStats:
     """Parse one file; its failures go to `sink` as signed Arrow tables, in batches. Returns the
     file's stats (end_offset: where reading stopped). Never raises on file content.
 
@@ -420,7 +435,7 @@ def parse_file(log: LogFile, state, opts: ScanOptions, zone, zone_name, sink: Si
     temporary Parquet files; then each later range's pending rows are completed from the state of
     the ranges before it, its state merged in, and its rows passed on (line numbers shifted).
     """
-    parser = REGISTRY[log.format]
+    parser = parser or REGISTRY[log.format]  # or the compiled engine's (fastpath.parser_for)
     out = _Collector(sink)
     start, first_line = (resume.offset, resume.line_no) if resume else (0, 1)
     try:  # the file may have gone or changed since discovery: then it is reported as unreadable
@@ -572,8 +587,9 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
             timer.lap("parse and classify")
             engines.append(Engine.load(list(opts.rule_files)))
             timer.lap("rules")
-        state = states.setdefault(log.format, REGISTRY[log.format].new_state())
-        all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers, start))
+        parser, state = parser_for(log.format, states)  # LOGSCAN_ENGINE: the compiled core or the reference
+        all_stats.append(parse_file(log, state, opts, zone, zone_name, classified, progress, opts.workers, start,
+                                    parser))
     timer.lap("parse and classify")
     timer.report()
     # (Schema.empty_table() would make pyarrow import pandas: 0.3 s of a cron run with little to read)
