@@ -9,18 +9,25 @@ Arrow table here), the deliveries (folded by UTC day by FileContext.fold_deliver
 reference does) and each block's line accounting. Rules, signatures and classification stay in Python.
 
 LOGSCAN_ENGINE=auto (default: compiled where it exists and is built), python or rust. Its state is
-exchangeable with the reference's: `queue` reads and writes PostfixState.queue's form, so a store
-filled by one engine is carried on by the other.
+exchangeable with the reference's: `queue` reads and writes PostfixState.queue's form (keyed by
+(host, queue id), QueueContext's named keys) and `legacy` its form-1 entries, so a store filled by
+one engine is carried on by the other. The core counts every line itself (failure, ignored with or
+without a reason, unparsed), as the parser contract asks.
+
+The core does not parse byte ranges of a split file (it makes no Pending rows): its traits say it is
+not splittable, so the pipeline runs it over the whole file in one process, which is faster than the
+reference split over two cores (see README); a split range's state is declined.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from typing import Any
 
 from logscan.parsers import REGISTRY
-from logscan.parsers.base import UNPARSED_EXAMPLES, FileContext
+from logscan.parsers.base import UNPARSED_EXAMPLES, BaseParser, FileContext
 from logscan.parsers.postfix import PostfixState
 
 from .errors import UsageError
@@ -70,9 +77,9 @@ def parser_for(fmt: str, states: dict[str, Any]):
 
 
 class RustPostfixState:
-    """The compiled core and what the Python side keeps beside it. PERSISTED as PostfixState's."""
+    """The compiled core and what the Python side keeps beside it; persisted as PostfixState."""
 
-    PERSISTED = ("queue",)
+    split_range = False  # the core parses whole files only (see the module's docstring)
 
     def __init__(self) -> None:
         self.core = _core.PostfixCore()
@@ -80,35 +87,45 @@ class RustPostfixState:
         # "TLS library problem" line may still come (the reference appends it to the row it holds)
         self.tls_rows: dict[int, dict[str, Any]] = {}
 
+    persisted_fields = PostfixState.persisted_fields
+    file_fields = PostfixState.file_fields
+
     @property
-    def queue(self) -> dict[str, dict[str, Any]]:
+    def queue(self) -> dict[tuple[str, str], dict[str, Any]]:
         return self.core.export_queue()
 
-    @queue.setter
-    def queue(self, value: dict[str, dict[str, Any]]) -> None:
-        self.core.import_queue(value)
+    @property
+    def legacy(self) -> dict[str, dict[str, Any]]:
+        """ParserState.legacy: the form-1 entries (keyed by queue id alone) not taken over yet."""
+        old = self.core.export_legacy()
+        return {"queue": old} if old else {}
 
     @classmethod
     def from_python(cls, state: PostfixState) -> RustPostfixState:
         new = cls()
-        new.queue = state.queue
+        new.core.import_queue(state.queue, state.legacy.get("queue", {}))
         return new
 
     def to_python(self) -> PostfixState:
         state = PostfixState()
         state.queue = self.queue
+        state.legacy = self.legacy
         return state
 
 
-class RustPostfixParser:
-    """parsers/postfix.py's parser, the per-line work done by the compiled core."""
+class RustPostfixParser(BaseParser):
+    """parsers/postfix.py's parser, the per-line work done by the compiled core (not splittable:
+    resolve_pending and merge_state are BaseParser's refusals)."""
 
     reference = REGISTRY["postfix"]
     name = reference.name
     description = reference.description
+    traits = dataclasses.replace(reference.traits, splittable=False)
     detect = reference.detect
 
-    def new_state(self) -> RustPostfixState:
+    def new_state(self, split_range: bool = False) -> RustPostfixState:
+        if split_range:
+            raise ValueError("the compiled Postfix core does not parse byte ranges of a split file")
         return RustPostfixState()
 
     def parse_bytes(self, block: bytes, several: bool, first_line_no: int, ctx: FileContext,
@@ -133,9 +150,10 @@ class RustPostfixParser:
                 state.tls_rows[serial] = row
 
     def _account(self, result, ctx: FileContext, state: RustPostfixState) -> tuple[int, int, bool]:
-        n, failures, unparsed, examples, reasons, cut, bad, late = result
+        n, failures, ignored, unparsed, examples, reasons, cut, bad, late = result
         st = ctx.stats
         st.failures += failures
+        st.ignored += ignored
         st.unparsed += unparsed
         room = UNPARSED_EXAMPLES - len(st.unparsed_examples)
         if room > 0:

@@ -11,12 +11,13 @@ import subprocess
 import sys
 
 import pytest
+from test_contract import _interleave, _postfix_host
 
-from logscan import fastpath
+from logscan import fastpath, pipeline
 from logscan.parsers import MODULES, REGISTRY, postfix
 from logscan.pipeline import ScanOptions, scan
 from logscan.schema import FIELD_NAMES
-from logscan.store import read_failures, scan_into
+from logscan.store import load_parser_states, read_failures, scan_into
 
 from conftest import REPO, SAMPLE_LOGS, corpus_line, make_context
 
@@ -25,14 +26,16 @@ pytestmark = pytest.mark.skipif(fastpath._core is None, reason="the compiled cor
 GENLOG = REPO.parent / "shared" / "bench" / "genlog.py"
 
 
-def _scan(engine: str, paths, monkeypatch, fmt: str | None = "postfix"):
+def _scan(engine: str, paths, monkeypatch, fmt: str | None = "postfix", workers: int = 1):
     monkeypatch.setenv("LOGSCAN_ENGINE", engine)
-    return scan([str(p) for p in paths], ScanOptions(workers=1, tz="UTC", forced_format=fmt))
+    return scan([str(p) for p in paths], ScanOptions(workers=workers, tz="UTC", forced_format=fmt))
 
 
-def same_on(paths, monkeypatch, fmt: str | None = "postfix"):
-    """Both engines over the paths: every row, delivery and count the same. Returns the reference's."""
-    ref, fast = _scan("python", paths, monkeypatch, fmt), _scan("rust", paths, monkeypatch, fmt)
+def same_on(paths, monkeypatch, fmt: str | None = "postfix", workers: int = 1):
+    """Both engines over the paths: every row, delivery and count the same. Returns the reference's.
+    workers > 1: the reference splits a large file in byte ranges; the compiled engine, which is
+    not splittable, reads it whole."""
+    ref, fast = _scan("python", paths, monkeypatch, fmt, workers), _scan("rust", paths, monkeypatch, fmt, workers)
     assert ref.table.schema == fast.table.schema
     want, got = ref.table.to_pylist(), fast.table.to_pylist()
     assert len(want) == len(got)
@@ -179,12 +182,76 @@ def test_mutated_lines(tmp_path, monkeypatch):
     assert ref.table.num_rows > 500
 
 
+def _clashing_ids(messages: int = 400) -> list[str]:
+    """test_contract's file of messages whose queue ids are the same on mx1 and mx2, interleaved."""
+    lines = []
+    for n in range(messages):
+        qid = f"{0xA0000 + n:X}"
+        a = _postfix_host("mx1", qid, f"a{n}@one.example", f"x{n}@dest.example", n % 60)
+        b = _postfix_host("mx2", qid, f"b{n}@two.example", f"y{n}@dest.example", n % 60)
+        lines += a[:3] + b[:3] + [a[3], b[3], a[4], b[4]]
+    return lines
+
+
+def test_two_hosts(tmp_path, monkeypatch):
+    """Correlation keyed by (host, queue id) in both: the same id on mx1 and mx2, their lines
+    interleaved; one host's `removed` keeps the other's context (tests/test_contract.py's cases)."""
+    a = _postfix_host("mx1", "0F5383D", "a@one.example", "x@dest.example", 10)
+    b = _postfix_host("mx2", "0F5383D", "b@two.example", "y@dest.example", 20)
+    for k, lines in enumerate((_interleave(a, b), a[:3] + b[:3] + [a[4]] + [b[3]])):
+        log = tmp_path / f"two-{k}.log"
+        log.write_text("\n".join(lines) + "\n")
+        rows = {r["host"]: r for r in same_on([log], monkeypatch).table.to_pylist()}
+        assert rows["mx2"]["sender"] == "b@two.example" and rows["mx2"]["client_host"] == "client-mx2.example"
+
+
+def test_two_hosts_with_clashing_ids(tmp_path, monkeypatch):
+    """400 messages whose ids clash on two hosts: the same rows from the reference in one range, the
+    reference in three byte ranges at once, and the compiled engine (which reads the file whole)."""
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join(_clashing_ids()) + "\n")
+    one = same_on([log], monkeypatch)
+    monkeypatch.setattr(pipeline, "SPLIT_MIN_BYTES", 1 << 10)
+    split = same_on([log], monkeypatch, workers=3)
+    key = [("line_no", "ascending")]
+    assert one.table.num_rows == 800 and one.table.sort_by(key).to_pylist() == split.table.sort_by(key).to_pylist()
+    for r in one.table.to_pylist():
+        n = int(r["recipient"][1:].split("@")[0])
+        assert r["sender"] == (f"a{n}@one.example" if r["host"] == "mx1" else f"b{n}@two.example")
+
+
+def test_form_1_state_in_both_engines(monkeypatch):
+    """A form-1 state (keyed by queue id alone): its entry joins the first host that uses the id in
+    both engines, and what is not taken over stays carried (legacy) through an engine switch."""
+    form1 = {"postfix": {"queue": {qid: {"clie": "client=old-client.example[192.0.2.7]",
+                                         "from": f"from=<old-{qid}@one.example>, size=77, nrcpt=1 (queue active)"}
+                                   for qid in ("0F5383D", "AAAA1")}}}
+    failure = _postfix_host("mx1", "0F5383D", "unused@x", "x@dest.example", 10)[3]
+    results = []
+    for engine in ("python", "rust"):
+        monkeypatch.setenv("LOGSCAN_ENGINE", engine)
+        states = load_parser_states(form1)
+        parser, state = fastpath.parser_for("postfix", states)
+        ctx = make_context()
+        parser.parse([failure], 1, ctx, state)
+        (row,) = [{k: r.get(k) for k in FIELD_NAMES} for r in ctx.rows]
+        assert (row["sender"], row["size"], row["client_host"]) == ("old-0F5383D@one.example", 77, "old-client.example")
+        assert list(state.queue) == [("mx1", "0F5383D")] and list(state.legacy["queue"]) == ["AAAA1"]
+        results.append((row, state.queue, state.legacy))
+    assert results[0] == results[1]
+
+
 @pytest.mark.slow
-def test_incremental_runs_switch_engines(tmp_path, monkeypatch):
-    """A store filled by one engine is carried on by the other (the queue-id state is exchanged):
-    the same stored rows as with the reference alone, whichever engine ran which part."""
-    lines = (SAMPLE_LOGS / "postfix" / "mail.log").read_bytes().splitlines(keepends=True)
-    cut = len(lines) // 2
+@pytest.mark.parametrize("source", ["sample", "two-hosts"])
+def test_incremental_runs_switch_engines(tmp_path, monkeypatch, source):
+    """A store filled by one engine is carried on by the other (the (host, queue id) state is
+    exchanged in form 2): the same stored rows as with the reference alone, whichever engine ran
+    which part; the two-host file is cut between its messages' context and their failures."""
+    if source == "sample":
+        lines = (SAMPLE_LOGS / "postfix" / "mail.log").read_bytes().splitlines(keepends=True)
+    else:
+        lines = [(x + "\n").encode() for x in _clashing_ids(100)]
+    cut = len(lines) // 2 + (3 if source == "two-hosts" else 0)
 
     def runs(engines: tuple[str, str]):
         root, log = tmp_path / f"store-{'-'.join(engines)}", tmp_path / f"in-{'-'.join(engines)}" / "mail.log"
@@ -201,7 +268,7 @@ def test_incremental_runs_switch_engines(tmp_path, monkeypatch):
         return sorted(stored, key=lambda r: r["line_no"])
 
     want = runs(("python", "python"))
-    assert want and any(r["event"] == "expired" for r in want)
+    assert want and (source != "sample" or any(r["event"] == "expired" for r in want))
     assert runs(("python", "rust")) == want
     assert runs(("rust", "python")) == want
     assert runs(("rust", "rust")) == want
@@ -216,6 +283,9 @@ def test_engine_choice(monkeypatch, capsys):
     parser, state = fastpath.parser_for("postfix", states)
     assert parser is fastpath.RUST_PARSERS["postfix"] and isinstance(state, fastpath.RustPostfixState)
     assert fastpath.parser_for("exim", states)[0] is REGISTRY["exim"]  # no compiled engine: the reference
+    assert not parser.traits.splittable and parser.traits.persisted  # whole files only (see fastpath)
+    with pytest.raises(ValueError):
+        parser.new_state(split_range=True)
     monkeypatch.setenv("LOGSCAN_ENGINE", "fast")
     with pytest.raises(fastpath.UsageError):
         fastpath.parser_for("postfix", states)

@@ -746,22 +746,47 @@ impl std::hash::Hasher for Fx {
 
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
-/// The queue-id table, in the order entries were made (the reference's dict order: the oldest are
-/// forgotten first, and a carried state keeps the newest).
+/// The (host, queue id) table, in the order entries were made (the reference's dict order: the
+/// oldest are forgotten first, and a carried state keeps the newest). Keys are
+/// "<host length>:<host><queue id>" (any character may be in a host). `legacy`: entries of a form-1
+/// state (keyed by queue id alone), taken over by the first host that uses the id (ParserState.adopt).
 #[derive(Default)]
 struct Queue {
     map: FxMap<String, (u64, Info)>,
+    legacy: FxMap<String, Info>,
     next: u64,
 }
 
+fn queue_key(host: &str, qid: &str) -> String {
+    let mut k = String::with_capacity(host.len() + qid.len() + 4);
+    let _ = write!(k, "{}:", host.len());
+    k.push_str(host);
+    k.push_str(qid);
+    k
+}
+
+/// A queue_key's (host, queue id).
+fn split_key(k: &str) -> (&str, &str) {
+    let colon = k.find(':').unwrap_or(0);
+    let n: usize = k[..colon].parse().unwrap_or(0);
+    let rest = &k[colon + 1..];
+    (&rest[..n], &rest[n..])
+}
+
 impl Queue {
-    fn get(&self, qid: &str) -> Option<&Info> {
-        self.map.get(qid).map(|(_, i)| i)
+    /// PostfixState.lookup: the entry, or the form-1 entry of its id (not taken over).
+    fn get(&self, host: &str, qid: &str) -> Option<&Info> {
+        match self.map.get(&queue_key(host, qid)) {
+            Some((_, i)) => Some(i),
+            None if !self.legacy.is_empty() => self.legacy.get(qid),
+            None => None,
+        }
     }
 
     /// PostfixState.get: the entry, created (after forgetting the oldest tenth when full) if new.
-    fn entry(&mut self, qid: &str) -> &mut Info {
-        if !self.map.contains_key(qid) {
+    fn entry(&mut self, host: &str, qid: &str) -> &mut Info {
+        let key = queue_key(host, qid);
+        if !self.map.contains_key(&key) {
             if self.map.len() >= MAX_QUEUE_IDS {
                 let mut seqs: Vec<u64> = self.map.values().map(|(s, _)| *s).collect();
                 let k = MAX_QUEUE_IDS / 10;
@@ -771,13 +796,17 @@ impl Queue {
             }
             let seq = self.next;
             self.next += 1;
-            self.map.insert(qid.to_string(), (seq, Info::default()));
+            let info = if self.legacy.is_empty() { Info::default() } else { self.legacy.remove(qid).unwrap_or_default() };
+            self.map.insert(key.clone(), (seq, info));
         }
-        &mut self.map.get_mut(qid).expect("just made").1
+        &mut self.map.get_mut(&key).expect("just made").1
     }
 
-    fn pop(&mut self, qid: &str) {
-        self.map.remove(qid);
+    /// PostfixState.remove
+    fn pop(&mut self, host: &str, qid: &str) {
+        if self.map.remove(&queue_key(host, qid)).is_none() && !self.legacy.is_empty() {
+            self.legacy.remove(qid);
+        }
     }
 
     /// The entries, oldest first.
@@ -801,6 +830,7 @@ struct Prefix<'a> {
 struct Block {
     failures: i64,
     unparsed: i64,
+    ignored: i64,
     examples: Vec<(i64, String)>,
     reasons: Vec<(&'static str, i64)>,
     late: Vec<(u64, String)>,
@@ -835,7 +865,14 @@ fn daemon_of(prog: &str) -> &str {
 }
 
 impl PostfixCore {
+    /// ctx.ignore(): a line that is plainly not a failure.
+    fn ignore(&mut self) {
+        self.block.ignored += 1;
+    }
+
+    /// ctx.ignored(reason): a failure-looking line deliberately not a row.
     fn ignored(&mut self, reason: &'static str) {
+        self.block.ignored += 1;
         match self.block.reasons.iter_mut().find(|(r, _)| *r == reason) {
             Some(e) => e.1 += 1,
             None => self.block.reasons.push((reason, 1)),
@@ -935,9 +972,11 @@ impl PostfixCore {
         let lb = line.as_bytes();
         if self.sent.find(lb).is_some() {
             self.count_delivery(py, line);
+            self.ignore();
             return;
         }
         if self.connect.find(lb).is_some() {
+            self.ignore();
             return;
         }
         let stamp_like = |line: &str| {
@@ -946,7 +985,9 @@ impl PostfixCore {
         let colon = match line.find(": ") {
             Some(c) if stamp_like(line) => c,
             _ => {
-                if !py_strip(line).is_empty() {
+                if py_strip(line).is_empty() {
+                    self.ignore();
+                } else {
                     self.unparsed(line_no, line);
                 }
                 return;
@@ -958,13 +999,15 @@ impl PostfixCore {
             let width = nchars(qid) + 2;
             let kind = lb.get(c + 2..c + 6).and_then(|k| std::str::from_utf8(k).ok()).unwrap_or("");
             if (7..=22).contains(&width) && CONTEXT_KINDS.contains(&kind)
-                && isalnum(py, qid) && !islower(py, qid) && !line.ends_with(EXPIRED_TAIL)
+                && isalnum(py, qid) && !islower(py, qid) && (kind != "from" || !line.ends_with(EXPIRED_TAIL))
             {
+                let host = Self::context_host(line, colon);
                 if kind == "remo" {
-                    self.queue.pop(qid);
+                    self.queue.pop(host, qid);
                 } else {
-                    self.queue.entry(qid).set(kind, &line[c + 2..]);
+                    self.queue.entry(host, qid).set(kind, &line[c + 2..]);
                 }
+                self.ignore();
                 return;
             }
         }
@@ -982,7 +1025,8 @@ impl PostfixCore {
         let prog = bracket.map_or(tag, |b| &tag[..b]);
         let daemon = daemon_of(prog);
         if daemon.is_empty() {
-            return; // another program in the same mail log
+            self.ignore(); // another program in the same mail log
+            return;
         }
         let p = Prefix {
             stamp: &line[..host_start],
@@ -1002,6 +1046,18 @@ impl PostfixCore {
             self.reject(py, rest, None, &p, line, line_no);
         } else if INTERESTING_UNQUEUED.iter().any(|s| msg.starts_with(s)) {
             self.unqueued(py, msg, &p, line, line_no);
+        } else {
+            self.ignore();
+        }
+    }
+
+    /// The host of a context line's key as the reference's fast path takes it: the text between
+    /// the last two spaces before the first ": " (Python slicing, even where those spaces are missing).
+    fn context_host(line: &str, colon: usize) -> &str {
+        match line[..colon].rfind(' ') {
+            None => drop_last(line), // line[0:-1]
+            Some(0) => "",
+            Some(t) => &line[line[..t].rfind(' ').map_or(0, |h| h + 1)..t],
         }
     }
 
@@ -1030,6 +1086,7 @@ impl PostfixCore {
             };
             let status = d.status;
             if status == "sent" || status == "deliverable" {
+                self.ignore();
                 return;
             }
             let event = match status {
@@ -1058,7 +1115,7 @@ impl PostfixCore {
             row.set(C::EnhancedStatus, Some(d.dsn.to_string()));
             row.set(C::SmtpStage, ex.stage);
             row.set(C::Diagnostic, Some(if ex.diagnostic.is_empty() { text.to_string() } else { ex.diagnostic }));
-            let corr = correlated(Some(&*self.queue.entry(qid)));
+            let corr = correlated(Some(&*self.queue.entry(p.host, qid)));
             apply(&mut row, corr);
             let kept = if event == "deferred" {
                 Some(LastDeferral {
@@ -1077,7 +1134,7 @@ impl PostfixCore {
             };
             self.emit(row, p, line_no, line);
             if let Some(last) = kept {
-                self.queue.entry(qid).last_deferral = Some(Box::new(last));
+                self.queue.entry(p.host, qid).last_deferral = Some(Box::new(last));
             }
             return;
         }
@@ -1085,11 +1142,12 @@ impl PostfixCore {
         if CONTEXT_KINDS.contains(&kind) {
             if kind == "remo" {
                 if rest == "removed" {
-                    self.queue.pop(qid);
+                    self.queue.pop(p.host, qid);
                 }
+                self.ignore();
                 return;
             }
-            let info = self.queue.entry(qid);
+            let info = self.queue.entry(p.host, qid);
             if kind == "from" && rest.ends_with(EXPIRED_TAIL) {
                 if info.from.is_none() {
                     info.from = Some(rest.to_string()); // keep the earlier from= line: it has the size
@@ -1097,6 +1155,7 @@ impl PostfixCore {
                 self.expired(qid, p, line, line_no);
             } else {
                 info.set(kind, rest);
+                self.ignore();
             }
             return;
         }
@@ -1116,13 +1175,15 @@ impl PostfixCore {
         }
         if rest.starts_with("host ") || rest.starts_with("SASL authentication failed") {
             self.ignored("per-host reply before the final status= line of the same queue id");
+            return;
         }
+        self.ignore();
     }
 
     fn expired(&mut self, qid: &str, p: &Prefix, line: &str, line_no: i64) {
         let mut row = Self::new_row(p, "expired", "outbound");
         row.set(C::QueueId, Some(qid.to_string()));
-        let info = self.queue.get(qid);
+        let info = self.queue.get(p.host, qid);
         let last = info.and_then(|i| i.last_deferral.as_deref().cloned()).unwrap_or_default();
         row.set(C::Recipient, last.recipient);
         row.set(C::RecipientDomain, last.recipient_domain);
@@ -1148,6 +1209,8 @@ impl PostfixCore {
                 self.ignored("smtpd access action that is not a rejection (warning, discard, filter, hold)");
             } else if rest.starts_with("reject: ") || rest.starts_with("milter-reject: ") {
                 self.unparsed(line_no, line);
+            } else {
+                self.ignore();
             }
             return;
         };
@@ -1162,7 +1225,7 @@ impl PostfixCore {
         let mut row = Self::rejected_row(py, p, qid, sender, rcpt, client, text, r.name("cmd"));
         row.set(C::Diagnostic, Some(text.to_string()));
         if let Some(q) = qid {
-            let info = correlated(self.queue.get(q));
+            let info = correlated(self.queue.get(p.host, q));
             if info.any {
                 row.set(C::MessageId, info.message_id);
                 row.size = info.size;
@@ -1194,7 +1257,7 @@ impl PostfixCore {
     #[allow(clippy::too_many_arguments)]
     fn check_reject(&mut self, py: Python<'_>, qid: &str, r: &Caps, p: &Prefix, line: &str, line_no: i64) {
         let text = r.name("text").unwrap_or("");
-        let info = correlated(self.queue.get(qid));
+        let info = correlated(self.queue.get(p.host, qid));
         let client = r.name("client").unwrap_or("");
         let mut row = Self::rejected_row(py, p, Some(qid), r.name("sender"), r.name("rcpt"), client, text, Some("DATA"));
         let what = r.name("what").map_or("", |w| w);
@@ -1235,6 +1298,8 @@ impl PostfixCore {
             self.ignored("outbound TLS detail; the delivery's status= line is the failure");
         } else if msg.starts_with("lost connection after ") || msg.starts_with("timeout after ") || msg.starts_with("too many errors after ") {
             self.ignored("an SMTP client dropped or stalled its session with us; nothing was refused");
+        } else {
+            self.ignore();
         }
     }
 
@@ -1284,7 +1349,7 @@ impl PostfixCore {
             row.set(C::EnhancedStatus, Some("5.3.4".into()));
             row.set(C::SmtpStage, Some("DATA".into()));
             row.set(C::Diagnostic, Some("queue file size limit exceeded (message_size_limit)".into()));
-            apply(&mut row, correlated(self.queue.get(qid)));
+            apply(&mut row, correlated(self.queue.get(p.host, qid)));
             self.emit(row, p, line_no, line);
         } else if text.starts_with("SASL authentication failure: ") {
             self.ignored("client SASL detail; the delivery's status= line is the failure");
@@ -1319,6 +1384,46 @@ fn ld_to_py<'py>(py: Python<'py>, last: &LastDeferral) -> PyResult<Bound<'py, Py
     Ok(d)
 }
 
+/// QueueContext's named keys (parsers/postfix.py) for one entry.
+fn info_to_py<'py>(py: Python<'py>, info: &Info) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in [("client", &info.clie), ("message_id", &info.mess), ("qmgr", &info.from), ("pickup", &info.uid)] {
+        if let Some(v) = v {
+            d.set_item(k, v)?;
+        }
+    }
+    if let Some(last) = &info.last_deferral {
+        d.set_item("last_deferral", ld_to_py(py, last)?)?;
+    }
+    Ok(d)
+}
+
+fn info_from_py(d: &Bound<'_, PyDict>) -> PyResult<Info> {
+    let mut info = Info {
+        clie: get_str(d, "client"),
+        mess: get_str(d, "message_id"),
+        from: get_str(d, "qmgr"),
+        uid: get_str(d, "pickup"),
+        last_deferral: None,
+    };
+    if let Some(last) = d.get_item("last_deferral")? {
+        if let Ok(l) = last.cast::<PyDict>() {
+            info.last_deferral = Some(Box::new(LastDeferral {
+                recipient: get_str(l, "recipient"),
+                recipient_domain: get_str(l, "recipient_domain"),
+                relay_host: get_str(l, "relay_host"),
+                relay_ip: get_str(l, "relay_ip"),
+                relay_port: get_int(l, "relay_port"),
+                smtp_code: get_int(l, "smtp_code"),
+                enhanced_status: get_str(l, "enhanced_status"),
+                smtp_stage: get_str(l, "smtp_stage"),
+                diagnostic: get_str(l, "diagnostic"),
+            }));
+        }
+    }
+    Ok(info)
+}
+
 fn get_str(d: &Bound<'_, PyDict>, key: &str) -> Option<String> {
     d.get_item(key).ok().flatten().and_then(|v| v.extract::<String>().ok())
 }
@@ -1350,7 +1455,7 @@ impl PostfixCore {
     /// Parse one block of lines. `decode`: the block is bytes as read (logscan.reading.iter_byte_chunks),
     /// made into lines as the Python reader makes them; else it is lines already read, joined by "\n".
     /// `split`: a block of several lines (over-long ones cut to 64 Ki characters, and counted); else one.
-    /// Returns (lines, failures, unparsed, unparsed examples, ignored reasons, cut lines, undecodable,
+    /// Returns (lines, failures, ignored, unparsed, unparsed examples, ignored reasons, cut lines, undecodable,
     /// late additions to rows already taken: (serial, text)).
     #[allow(clippy::type_complexity)]
     fn parse<'py>(
@@ -1360,7 +1465,7 @@ impl PostfixCore {
         first_line_no: i64,
         decode: bool,
         split: bool,
-    ) -> PyResult<(i64, i64, i64, Vec<(i64, String)>, Vec<(&'static str, i64)>, i64, bool, Vec<(u64, String)>)> {
+    ) -> PyResult<(i64, i64, i64, i64, Vec<(i64, String)>, Vec<(&'static str, i64)>, i64, bool, Vec<(u64, String)>)> {
         let bytes = data.as_bytes();
         let mut undecodable = false;
         let fixed: String;
@@ -1392,7 +1497,7 @@ impl PostfixCore {
             self.parse_line(py, line, line_no);
         }
         let b = std::mem::take(&mut self.block);
-        Ok((n, b.failures, b.unparsed, b.examples, b.reasons, cut, undecodable, b.late))
+        Ok((n, b.failures, b.ignored, b.unparsed, b.examples, b.reasons, cut, undecodable, b.late))
     }
 
     /// Rows held (not taken yet).
@@ -1438,50 +1543,37 @@ impl PostfixCore {
         Ok((counts, hours))
     }
 
-    /// PostfixState.queue as the Python parser keeps it (oldest first): what an incremental run carries.
+    /// PostfixState.queue as the Python parser keeps it, {(host, queue id): QueueContext}, oldest
+    /// first: what an incremental run carries.
     fn export_queue<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
-        for (qid, info) in self.queue.ordered() {
-            let d = PyDict::new(py);
-            for (k, v) in [("clie", &info.clie), ("mess", &info.mess), ("from", &info.from), ("uid=", &info.uid)] {
-                if let Some(v) = v {
-                    d.set_item(k, v)?;
-                }
-            }
-            if let Some(last) = &info.last_deferral {
-                d.set_item("last_deferral", ld_to_py(py, last)?)?;
-            }
-            out.set_item(qid, d)?;
+        for (key, info) in self.queue.ordered() {
+            out.set_item(split_key(key), info_to_py(py, info)?)?;
         }
         Ok(out)
     }
 
-    /// Take PostfixState.queue (a carried state, or the Python parser's), replacing what is held.
-    fn import_queue(&mut self, queue: &Bound<'_, PyDict>) -> PyResult<()> {
+    /// PostfixState.legacy["queue"]: the form-1 entries not taken over yet, {queue id: QueueContext}.
+    fn export_legacy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (qid, info) in &self.queue.legacy {
+            out.set_item(qid, info_to_py(py, info)?)?;
+        }
+        Ok(out)
+    }
+
+    /// Take PostfixState.queue (a carried state, or the Python parser's) and its form-1 entries,
+    /// replacing what is held. Keys that are not (host, queue id) texts are skipped.
+    fn import_queue(&mut self, queue: &Bound<'_, PyDict>, legacy: &Bound<'_, PyDict>) -> PyResult<()> {
         self.queue = Queue::default();
+        for (k, v) in legacy.iter() {
+            let (Ok(qid), Ok(d)) = (k.extract::<String>(), v.cast::<PyDict>()) else { continue };
+            self.queue.legacy.insert(qid, info_from_py(d)?);
+        }
         for (k, v) in queue.iter() {
-            let Ok(qid) = k.extract::<String>() else { continue };
-            let Ok(d) = v.cast::<PyDict>() else { continue };
-            let info = self.queue.entry(&qid);
-            info.clie = get_str(d, "clie");
-            info.mess = get_str(d, "mess");
-            info.from = get_str(d, "from");
-            info.uid = get_str(d, "uid=");
-            if let Some(last) = d.get_item("last_deferral")? {
-                if let Ok(l) = last.cast::<PyDict>() {
-                    info.last_deferral = Some(Box::new(LastDeferral {
-                        recipient: get_str(l, "recipient"),
-                        recipient_domain: get_str(l, "recipient_domain"),
-                        relay_host: get_str(l, "relay_host"),
-                        relay_ip: get_str(l, "relay_ip"),
-                        relay_port: get_int(l, "relay_port"),
-                        smtp_code: get_int(l, "smtp_code"),
-                        enhanced_status: get_str(l, "enhanced_status"),
-                        smtp_stage: get_str(l, "smtp_stage"),
-                        diagnostic: get_str(l, "diagnostic"),
-                    }));
-                }
-            }
+            let (Ok((host, qid)), Ok(d)) = (k.extract::<(String, String)>(), v.cast::<PyDict>()) else { continue };
+            let info = info_from_py(d)?;
+            *self.queue.entry(&host, &qid) = info;
         }
         Ok(())
     }
