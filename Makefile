@@ -28,4 +28,4 @@ bench-quick: $(STAMP)
 	$(PY) tools/bench/bench.py --quick
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build *.egg-info rust/target logscan/_core.*.so

@@ -42,12 +42,14 @@ from .arrowcols import column
 from .discover import LogFile, Skipped, discover
 from .engine import Engine
 from .errors import MemoryCeilingError, NoInputError, OutputError, UnreadableInputError
+from .fastpath import parser_for
 from .reading import (
     READ_ERRORS,
     ReadStats,
     Resume,
     compression_of,
     describe,
+    iter_byte_chunks,
     iter_line_chunks,
     open_log,
     whole_lines_end,
@@ -304,13 +306,25 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
     line_no = first_line
     begin = fh.tell()  # decompressed offset
     last = fh.tell() if hasattr(fh, "tell") and not hasattr(fh, "fileobj") else 0
+    # The compiled core (logscan/fastpath.py) reads the bytes of the same blocks and holds its rows.
+    compiled = getattr(parser, "parse_bytes", None)
+
+    def flush() -> None:
+        if compiled is None:
+            out.flush(ctx)
+        elif (table := parser.take_table(ctx, state)) is not None:
+            out.emit(table)
+
     # A read error (a truncated .gz, an I/O error) ends the lines early, in iter_line_chunks: what
     # was read is kept and read.error says why. Errors of the sink (a full disk) are not read errors.
-    for lines in iter_line_chunks(fh, read):
-        _parse_guarded(parser, lines, line_no, ctx, state)
-        line_no += len(lines)
-        if len(ctx.rows) >= FLUSH_ROWS:
-            out.flush(ctx)
+    for chunk in iter_line_chunks(fh, read) if compiled is None else iter_byte_chunks(fh, read):
+        if compiled is None:
+            _parse_guarded(parser, chunk, line_no, ctx, state)
+            line_no += len(chunk)
+        else:
+            line_no += compiled(*chunk, line_no, ctx, state, read)
+        if (len(ctx.rows) if compiled is None else parser.buffered(state)) >= FLUSH_ROWS:
+            flush()
         if progress is not None:
             pos = fh.fileobj.tell() if hasattr(fh, "fileobj") else fh.tell()
             progress(pos - last)
@@ -326,7 +340,7 @@ def _read_into(parser, fh, ctx: FileContext, state, progress: ProgressFn | None,
         _finish_guarded(parser, line_no - 1, line_no - first_line, ctx, state)
     if per_file:
         ctx.stats.record, ctx.stats.open_record = take_record(parser, state, ctx, held)
-    out.flush(ctx)
+    flush()
     st = ctx.stats
     st.lines = line_no - first_line
     # After a read error the start of a line may be left over: the next incremental run reads it whole.
@@ -549,7 +563,7 @@ def _wait(fut, poll: Callable[[], None]):
 
 
 def parse_files(segments: list[_Segment], state, opts: ScanOptions, zone, zone_name, engine: Engine,
-                sink: Sink, progress: ProgressFn | None = None, workers: int = 1) -> list[FileStats]:
+                sink: Sink, progress: ProgressFn | None = None, workers: int = 1, parser=None) -> list[FileStats]:
     """Parse files of one format in reading order, with `state`; their classified failures go to
     `sink` in batches. Returns one FileStats per file (end_offset: where reading stopped).
     Never raises on file content.
@@ -561,7 +575,7 @@ def parse_files(segments: list[_Segment], state, opts: ScanOptions, zone, zone_n
     (Arrow stream files). Then, in order, a share's pending rows are completed from the state of
     the shares before it, its state merged in, and its spooled rows passed on (a later range's
     line numbers shifted)."""
-    parser = REGISTRY[segments[0].log.format]
+    parser = parser or REGISTRY[segments[0].log.format]  # or the compiled engine's (fastpath.parser_for)
 
     def classified(table: pa.Table) -> None:
         sink(engine.classify_table(table))
@@ -764,10 +778,9 @@ def scan(paths: list[str], opts: ScanOptions, progress: ProgressFn | None = None
             timer.lap("parse and classify")
             engines.append(Engine.load(list(opts.rule_files)))
             timer.lap("rules")
-        fmt = group[0].log.format
-        state = states.setdefault(fmt, REGISTRY[fmt].new_state())
+        parser, state = parser_for(group[0].log.format, states)  # LOGSCAN_ENGINE: the compiled core or the reference
         all_stats.extend(parse_files(group, state, opts, zone, zone_name, engines[0], deliver, progress,
-                                     opts.workers))
+                                     opts.workers, parser))
     order = {str(f.path): i for i, f in enumerate(files)}
     all_stats.sort(key=lambda st: order.get(st.path, 0))
     timer.lap("parse and classify")

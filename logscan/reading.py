@@ -184,6 +184,24 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
     A read error (a truncated or corrupt compressed stream, an I/O error) ends the lines there:
     every complete line before it is yielded, the reason goes to stats.error (the incomplete line
     it cut is not yielded)."""
+    for block, several in iter_byte_chunks(fh, stats, chunk_bytes):
+        if not several:
+            yield [_decode(block, stats)]
+            continue
+        lines = _decode(block, stats).split("\n")
+        if max(map(len, lines)) > MAX_LINE_CHARS:
+            for i, line in enumerate(lines):
+                if len(line) > MAX_LINE_CHARS:
+                    lines[i] = line[:MAX_LINE_CHARS]
+                    stats.truncated_lines += 1
+        yield lines
+
+
+def iter_byte_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[bytes, bool]]:
+    """The bytes iter_line_chunks makes its lines of, not decoded: (block, several). several: the
+    block is whole lines joined by "\\n" (a line over MAX_LINE_CHARS characters is to be cut there);
+    else it is one line (the cut start of an over-long line, or the last line, without newline).
+    The compiled core (logscan/fastpath.py) reads these, and decodes them as _decode does."""
     carry = b""
     skipping = False  # inside the rest of an over-long line
     for data in _blocks(fh, stats, chunk_bytes):
@@ -200,26 +218,20 @@ def iter_line_chunks(fh: BinaryIO, stats: ReadStats, chunk_bytes: int = CHUNK_BY
             stats.pending_bytes = len(carry)
             if len(carry) > MAX_LINE_CHARS:
                 stats.pending_bytes = 0
-                yield [_decode(carry[:MAX_LINE_CHARS], stats)]
+                yield carry[:MAX_LINE_CHARS], False
                 stats.truncated_lines += 1
                 carry, skipping = b"", True
             continue
         block = carry + data[:cut]
         carry = data[cut + 1 :]
         stats.pending_bytes = len(carry)
-        lines = _decode(block, stats).split("\n")
-        if max(map(len, lines)) > MAX_LINE_CHARS:
-            for i, line in enumerate(lines):
-                if len(line) > MAX_LINE_CHARS:
-                    lines[i] = line[:MAX_LINE_CHARS]
-                    stats.truncated_lines += 1
-        yield lines
+        yield block, True
     if stats.error is not None:
         if carry and not skipping:
             stats.error += "; the incomplete line there was left out"
     elif carry:
         stats.pending_bytes = 0
-        yield [_decode(carry, stats)]
+        yield carry, False
 
 
 def _blocks(fh: BinaryIO, stats: ReadStats, size: int) -> Iterator[bytes]:

@@ -68,3 +68,4 @@ def test_built_wheel_contains_code_and_data(tmp_path):
                  "logscan/reports/templates/report.html.j2"):
         assert must in names, must
     assert not any(n.startswith(("parsers/", "reports/")) for n in names), "no top-level parsers/reports"
+    assert any(n.startswith("logscan/_core.") and n.endswith((".so", ".pyd")) for n in names), "the compiled core"

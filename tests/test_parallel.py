@@ -11,6 +11,12 @@ from logscan.pipeline import ScanOptions, scan
 from conftest import SAMPLE_LOGS
 
 
+@pytest.fixture(autouse=True)
+def _python_engine(monkeypatch):
+    """The byte-range split is the Python reference's (the compiled Postfix core reads a file whole)."""
+    monkeypatch.setenv("LOGSCAN_ENGINE", "python")
+
+
 @pytest.mark.slow
 def test_split_scan_equals_single_pass(tmp_path, monkeypatch):
     # The bundled run written 8 times over, with distinct queue ids per copy, as one plain file.

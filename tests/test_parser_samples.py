@@ -6,11 +6,15 @@ from __future__ import annotations
 import pytest
 
 from logscan.engine import Engine
+from logscan.fastpath import RUST_PARSERS
 from logscan.parsers import MODULES
 
 from conftest import corpus_line, make_context
 
 CASES = [(m.PARSER, i, s) for m in MODULES for i, s in enumerate(m.SAMPLES)]
+# the compiled engine of a format (logscan/fastpath.py), where it is built, meets the same samples
+CASES += [(RUST_PARSERS[p.name], i, s) for p, i, s in CASES if p.name in RUST_PARSERS]
+IDS = [f"{p.name}{'-rust' if p in RUST_PARSERS.values() else ''}-{i}" for p, i, _ in CASES]
 ENGINE = Engine.load()
 
 
@@ -18,7 +22,7 @@ def _resolve(text: str) -> str:
     return corpus_line(text[4:]) if text.startswith("ref:") else text
 
 
-@pytest.mark.parametrize("parser,index,sample", CASES, ids=[f"{p.name}-{i}" for p, i, _ in CASES])
+@pytest.mark.parametrize("parser,index,sample", CASES, ids=IDS)
 def test_sample(parser, index, sample):
     line = corpus_line(sample.ref) if sample.ref else sample.line
     assert line, "a sample needs a line or a ref"
