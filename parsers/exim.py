@@ -459,7 +459,7 @@ class EximParser(BaseParser):
         later range (split_range) a row some part found nothing for waits (Pending), unless the
         range saw the message Completed before it: resolve_pending applies those parts to the
         earlier ranges' state, which is what a sequential parse had at this line."""
-        missing = tuple(f for f in parts if not f(row, key, state))
+        missing = [f for f in parts if not f(row, key, state)]
         if missing and state.split_range and key not in state.completed:
             self._emit(ctx, row, line_no, line, key, missing)
         else:

@@ -390,6 +390,7 @@ class PostfixParser(BaseParser):
         # unparsed, or ignored (counted in bulk where the loop drops it, one by one otherwise).
         daemons = state.daemon_cache
         queue = state.queue
+        split = state.split_range
         # Successful deliveries and smtpd's (dis)connect notes are most of a busy log: one C-level
         # pass drops them before the per-line work (they count as ignored).
         candidates = [(i, x) for i, x in enumerate(lines) if "status=sent " not in x and "connect from " not in x]
@@ -417,7 +418,7 @@ class PostfixParser(BaseParser):
                     if kind == "removed":
                         if queue.pop(key, None) is None and state.legacy:
                             state.remove(key)
-                        if state.split_range:
+                        if split:
                             state.removed.add(key)
                     else:
                         info = queue.get(key)

@@ -170,14 +170,34 @@ def genlog_rotated(folder: Path, kind: str, name: str, mb: float, seed: int) -> 
 CUTS = {"local": local_split, "dask": dask_split}
 
 
+# 1317 bytes: one cut of sample_logs/exim/syslog/mail.log would fall between the two copies of a
+# syslog_duplication line (pipeline._past_copies moves it).
 @pytest.mark.parametrize("engine", sorted(CUTS))
-@pytest.mark.parametrize("range_kib", [1, 3])
-def test_sample_logs_cut_in_small_ranges(engine, range_kib, monkeypatch):
+@pytest.mark.parametrize("range_bytes", [1024, 1317, 3072])
+def test_sample_logs_cut_in_small_ranges(engine, range_bytes, monkeypatch):
     paths = [SAMPLE_LOGS]
     one = scan([str(p) for p in paths], ScanOptions(workers=1, **OPTS))
-    cut = CUTS[engine](paths, range_kib << 10, monkeypatch)
+    cut = CUTS[engine](paths, range_bytes, monkeypatch)
     assert one.table.num_rows > 1000
-    assert_same(one, cut, f"sample_logs, {engine}, {range_kib} KiB")
+    assert_same(one, cut, f"sample_logs, {engine}, {range_bytes} bytes")
+
+
+def test_a_range_never_starts_with_a_copy_of_the_line_before(tmp_path):
+    # Exim through syslog with syslog_duplication: the reject line twice (sample_logs/exim/syslog/mail.log:40-41)
+    copy = [x for x in (SAMPLE_LOGS / "exim" / "syslog" / "mail.log").read_bytes().splitlines(keepends=True)
+            if b"rejected RCPT <ghost@example.com>" in x][0]
+    other = b"Nov 27 22:28:46 mx1 exim[22946]: 1xX4Nq-0005Q0-0B Completed\n"
+    log = tmp_path / "mail.log"
+    log.write_bytes((other + copy * 3) * 200 + other)
+    data = log.read_bytes()
+    points = pipeline._split_points(log, 400, 0, len(data))
+    assert len(points) > 150 and points == sorted(set(points))
+    for pos in points[1:-1]:
+        assert data[pos - 1:pos] == b"\n"
+        assert not data.startswith(data[data.rfind(b"\n", 0, pos - 1) + 1:pos], pos)  # not a copy
+    copies = tmp_path / "copies.log"
+    copies.write_bytes(copy * 3)
+    assert pipeline._split_points(copies, 3, 0, len(copy) * 3) == [0, len(copy) * 3]  # one range
 
 
 @pytest.mark.slow
