@@ -360,9 +360,29 @@ def _split_points(path: Path, parts: int, start: int, end: int) -> list[int]:
     with open(path, "rb") as fh:
         for k in range(1, parts):
             pos = _next_line_start(fh, start + (end - start) * k // parts, end)
+            if pos is not None:
+                pos = _past_copies(fh, pos, end)
             if pos is not None and points[-1] < pos < end:
                 points.append(pos)
     return points + [end]
+
+
+def _past_copies(fh, pos: int, end: int) -> int | None:
+    """pos, or the start of the first line after it that does not repeat the line before pos: a
+    range must not start with a copy of a line, which only the line before shows to be one (Exim's
+    syslog_duplication sends a reject line twice in a row; the parser drops the second). Reads at
+    most 64 KiB back and 16 lines on (then the cut stays); None: the copies run to `end`. (pread:
+    _next_line_start moves the descriptor's offset under the file object's buffer.)"""
+    back = max(0, pos - (1 << 16))
+    before = os.pread(fh.fileno(), pos - back, back)
+    prev = before[before.rfind(b"\n", 0, len(before) - 1) + 1:]
+    for _ in range(16):
+        if not prev or os.pread(fh.fileno(), len(prev), pos) != prev:
+            return pos
+        pos += len(prev)
+        if pos >= end:
+            return None
+    return pos
 
 
 def _next_line_start(fh, pos: int, end: int) -> int | None:

@@ -203,10 +203,11 @@ class FileContext:
         self.stats.ignored += (0 if line_no in (self.last_failure_line, self.last_unparsed_line) else 1) - said
 
     def emit(self, row: Row, stamp: str, line_no: int, line: str, pending: Key | None = None,
-             opened: bool = False) -> Row:
+             opened: bool = False, local: Any = None) -> Row:
         """Add a failure row of line `line_no`. pending: the row's correlation key, when it is a
-        Pending row of a split range (see Pending). opened: the line opened a record the parser
-        counted as ignored when it read it (multiline): it is a failure line now."""
+        Pending row of a split range (see Pending), and local: what the range knew of that key
+        then (Pending.local). opened: the line opened a record the parser counted as ignored when
+        it read it (multiline): it is a failure line now."""
         for name, (lo, hi) in INT_RANGES.items():  # whatever a parser read: in its column's range
             v = row.get(name)
             if v is not None and (type(v) is not int or not lo <= v <= hi):
@@ -221,7 +222,7 @@ class FileContext:
         if pending is None:
             self.rows.append(row)
         else:
-            self.pending.append(Pending(pending, row))
+            self.pending.append(Pending(pending, row, local))
         if line_no != self.last_failure_line:
             self.stats.failures += 1
             self.last_failure_line = line_no
@@ -296,10 +297,14 @@ Key = tuple[str, str]
 @dataclass(slots=True)
 class Pending:
     """A row of a later byte range (split_range) whose context may lie in an earlier range: the
-    pipeline hands these to resolve_pending() with the earlier ranges' state, then writes them."""
+    pipeline hands these to resolve_pending() with the earlier ranges' state, then writes them.
+    local: what the row's own range knew of `key` when the row was made (the parser's own value,
+    picklable), so that resolve_pending() can give the row exactly what a sequential parse would
+    have: the earlier ranges' context with the range's own over it."""
 
     key: Key
     row: Row
+    local: Any = None
 
 
 def persisted_field(**kw: Any) -> Any:

@@ -209,8 +209,9 @@ class EximState(ParserState):
     # -> {recipient: the row of its last deferral}, so that an expired address says why it
     # expired; forgotten with the message at "Completed".
     deferrals: dict[Key, dict[str, Row]] = persisted_field(default_factory=dict)
-    # split_range: "Completed" of messages this range never saw arrive, for merge_state.
-    orphan_completed: set[Key] = field(default_factory=set)
+    # split_range: every message "Completed" in this range. merge_state forgets them in the earlier
+    # ranges' state, and a row of the range after the Completed finds nothing there to wait for.
+    completed: set[Key] = field(default_factory=set)
     last_syslog_line: str = ""
 
     def remember(self, key: Key, raw: str) -> None:
@@ -296,6 +297,32 @@ def _link_last_deferral(row: dict[str, Any], last: dict[str, Any]) -> None:
     row["diagnostic"] = f"{row['diagnostic']}; last deferral: {last.get('diagnostic')}"
 
 
+# What a row takes from the state of its message, each part saying whether the state had it (see
+# EximParser._emit_known): the same function completes a Pending row from the earlier ranges' state.
+def _arrival_into(row: dict[str, Any], key: Key, state: EximState) -> bool:
+    """Delivery failures and expiries: every field of the message's "<=" line."""
+    raw = state.arrival(key)
+    row.update(arrival_fields(raw))
+    return raw is not None
+
+
+def _reject_arrival_into(row: dict[str, Any], key: Key, state: EximState) -> bool:
+    """Rejections with a message id: the line has the envelope and the client."""
+    raw = state.arrival(key)
+    fields = arrival_fields(raw)
+    for k in ("message_id", "size", "sasl_username"):
+        row[k] = fields.get(k)
+    return raw is not None
+
+
+def _last_deferral_into(row: dict[str, Any], key: Key, state: EximState) -> bool:
+    """An expired address: its last deferral (before the arrival's fields: they do not overlap)."""
+    last = state.last_deferral(key, row["recipient"])
+    if last is not None:
+        _link_last_deferral(row, last)
+    return last is not None
+
+
 def _row(stamp: str, zone: str | None, host: str | None, event: str, direction: str, **fields: Any) -> dict[str, Any]:
     return {"host": host, "source": NAME, "program": "exim", "event": event, "direction": direction,
             "_stamp": stamp if zone is None else f"{stamp.replace(' ', 'T')}{zone}", **fields}
@@ -336,18 +363,14 @@ class EximParser(BaseParser):
 
     # --- parallel ranges of one file (see logscan/pipeline.py) --------------------------------
     def resolve_pending(self, pending: list[Pending], earlier: EximState) -> None:
-        """Complete rows of a later range with the "<=" lines the earlier ranges left in `earlier`."""
+        """Complete rows of a later range with the "<=" lines (and last deferrals) the earlier ranges
+        left in `earlier`: p.local holds the parts (_arrival_into, ...) the row's own range lacked."""
         for p in pending:
-            row = p.row
-            for k, v in arrival_fields(earlier.arrival(p.key)).items():
-                if row.get(k) is None:
-                    row[k] = v
-            last = earlier.last_deferral(p.key, row.get("recipient"))
-            if row["event"] == "expired" and last is not None and "; last deferral: " not in row["diagnostic"]:
-                _link_last_deferral(row, last)
+            for part in p.local:
+                part(p.row, p.key, earlier)
 
     def merge_state(self, into: EximState, later: EximState) -> None:
-        for key in later.orphan_completed:
+        for key in later.completed:
             into.forget(key)
         for key, raw in later.arrivals.items():
             into.remember(key, raw)
@@ -375,8 +398,9 @@ class EximParser(BaseParser):
                         ignored += 1
                         continue
                     if flag == "Com" and line.endswith("Completed"):
-                        if not state.forget((fhost, line[20:end])) and state.split_range:
-                            state.orphan_completed.add((fhost, line[20:end]))
+                        state.forget((fhost, line[20:end]))
+                        if state.split_range:
+                            state.completed.add((fhost, line[20:end]))
                         ignored += 1
                         continue
             line_no = first_line_no + offset
@@ -426,9 +450,21 @@ class EximParser(BaseParser):
         ctx.ignore(ignored)
 
     def _emit(self, ctx: FileContext, row: dict[str, Any], line_no: int, line: str,
-              pending: Key | None = None) -> Row:
+              pending: Key | None = None, local: Any = None) -> Row:
         stamp = row.pop("_stamp")
-        return ctx.emit(row, stamp, line_no, line, pending)
+        return ctx.emit(row, stamp, line_no, line, pending, local=local)
+
+    def _emit_known(self, ctx, row, line_no, line, state, key, parts) -> None:
+        """Emit a row completed with what is known of its message: each of `parts` (_arrival_into,
+        _last_deferral_into, ...) adds its share from the state and says whether it found it. In a
+        later range (split_range) a row some part found nothing for waits (Pending), unless the
+        range saw the message Completed before it: resolve_pending applies those parts to the
+        earlier ranges' state, which is what a sequential parse had at this line."""
+        missing = [f for f in parts if not f(row, key, state)]
+        if missing and state.split_range and key not in state.completed:
+            self._emit(ctx, row, line_no, line, key, missing)
+        else:
+            self._emit(ctx, row, line_no, line)
 
     def _message(self, mid, text, stamp, zone, host, line, line_no, ctx, state) -> bool:
         """Handle (and count) one Exim message text; False (not counted) when it is none of the
@@ -444,8 +480,9 @@ class EximParser(BaseParser):
                 self._delivery(mid, key, text, stamp, zone, host, line, line_no, ctx, state)
                 return True
             if text == "Completed" or text.startswith("Completed "):
-                if not state.forget(key) and state.split_range:
-                    state.orphan_completed.add(key)
+                state.forget(key)
+                if state.split_range:
+                    state.completed.add(key)
                 ctx.ignore()
                 return True
             if text.startswith(("Frozen", "Message is frozen", "frozen by", "Unfrozen")):
@@ -464,9 +501,9 @@ class EximParser(BaseParser):
                 return True
             if text.startswith("cancelled by timeout_frozen_after"):
                 # deliver.c: a frozen message given up after timeout_frozen_after.
-                self._emit(ctx, _row(stamp, zone, host, "expired", "outbound", queue_id=mid,
-                                     diagnostic="message frozen too long (timeout_frozen_after); returned to sender",
-                                     **arrival_fields(state.arrival(key))), line_no, line)
+                row = _row(stamp, zone, host, "expired", "outbound", queue_id=mid,
+                           diagnostic="message frozen too long (timeout_frozen_after); returned to sender")
+                self._emit_known(ctx, row, line_no, line, state, key, (_arrival_into,))
                 return True
             if text.startswith(("event ", ". ", "\"")):
                 ctx.ignored("event or subject note for a message; its delivery line carries the outcome")
@@ -555,8 +592,7 @@ class EximParser(BaseParser):
             row = _row(stamp, zone, host, "deferred" if text[:2] == "==" else "bounced", "outbound", queue_id=mid,
                        recipient=addr, recipient_domain=domain_of(addr),
                        diagnostic=rest.split(": ", 1)[1] if ": " in rest else rest or text)
-            row.update(arrival_fields(state.arrival(key)))
-            self._emit(ctx, row, line_no, line)
+            self._emit_known(ctx, row, line_no, line, state, key, (_arrival_into,))
             return
         diag = _strip_times(d.group("diag") or "")
         code = d.group("code")
@@ -600,13 +636,8 @@ class EximParser(BaseParser):
                    relay_port=ascii_int(rport, "relay_port"),  # test suite: PORT_S
                    smtp_code=smtp_code, enhanced_status=enh,
                    smtp_stage=stage, error_code=code, diagnostic=diag or f"deferred (code {code})")
-        last = state.last_deferral(key, rcpt) if event == "expired" else None
-        if last is not None:
-            _link_last_deferral(row, last)
-        arrival = state.arrival(key)
-        row.update(arrival_fields(arrival))
-        pending = state.split_range and (arrival is None or (event == "expired" and last is None))
-        self._emit(ctx, row, line_no, line, key if pending else None)
+        self._emit_known(ctx, row, line_no, line, state, key,
+                         (_last_deferral_into, _arrival_into) if event == "expired" else (_arrival_into,))
         if event == "deferred":
             # Only what an expiry takes from it (_link_last_deferral), not the whole row with its
             # line: a message deferred and never completed in what is read is held until MAX_IDS,
@@ -643,10 +674,9 @@ class EximParser(BaseParser):
                    client_ip=c.group("ip") if c else None, smtp_code=code, enhanced_status=enh,
                    smtp_stage=REJECT_STAGE.get(what, what.strip('"')), diagnostic=diag)
         if mid:
-            fields = arrival_fields(state.arrival(key))
-            for k in ("message_id", "size", "sasl_username"):
-                row[k] = fields.get(k)
-        self._emit(ctx, row, line_no, line)
+            self._emit_known(ctx, row, line_no, line, state, key, (_reject_arrival_into,))
+        else:
+            self._emit(ctx, row, line_no, line)
 
     def _auth(self, text, stamp, zone, host, line, line_no, ctx) -> None:
         a = AUTH_FAIL.search(text)

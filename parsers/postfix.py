@@ -226,8 +226,9 @@ class PostfixState(ParserState):
     daemon_cache: dict[str, str] = field(default_factory=dict)  # "postfix/smtp[4300]" -> "smtp" ("" = not Postfix)
     # Last TLS failure row per (host, pid): the "TLS library problem" line after it adds the reason.
     last_tls_row: dict[tuple[str, str], Row] = field(default_factory=dict)
-    # split_range: removals of queue ids this range never saw, for merge_state.
-    orphan_removed: set[Key] = field(default_factory=set)
+    # split_range: every (host, queue id) `removed` in this range. merge_state removes them from the
+    # earlier ranges' state, and a row of the range after the removal finds nothing there to wait for.
+    removed: set[Key] = field(default_factory=set)
 
     def get(self, key: Key) -> QueueContext:
         q = self.queue.get(key)
@@ -319,6 +320,45 @@ def _expired_detail(last: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+# How a row takes its queue id's context (a QueueContext). Each is applied once when the row is
+# made, and, for a Pending row of a later range, again by resolve_pending with the earlier ranges'
+# context under the range's own (_merged): the same function, so the same fields as a sequential parse.
+def _with_context(row: dict[str, Any], info: QueueContext) -> None:
+    """Delivery failures and the queue file size warning: everything the queue id's lines say."""
+    row.update(correlated(info))
+
+
+def _with_expiry(row: dict[str, Any], info: QueueContext) -> None:
+    """qmgr's expiry: its last deferral's reason, and the queue id's context."""
+    row.update(_expired_detail(info.get("last_deferral")))
+    row.update(correlated(info))
+
+
+def _with_reject_context(row: dict[str, Any], info: QueueContext) -> None:
+    """smtpd/cleanup rejections with a queue id: the line has the envelope and the client."""
+    fields = correlated(info)
+    if fields:
+        for k in ("message_id", "size", "sasl_username"):
+            row[k] = fields.get(k)
+
+
+def _with_check_context(row: dict[str, Any], info: QueueContext) -> None:
+    """cleanup's header/body check rejections."""
+    fields = correlated(info)
+    row["message_id"] = fields.get("message_id")
+    row["sasl_username"] = fields.get("sasl_username")
+
+
+def _merged(earlier: QueueContext | None, local: QueueContext) -> QueueContext:
+    """A queue id's context as a sequential parse has it: the earlier ranges', the later range's over
+    it, except the expiry text _queued keeps as qmgr only when no earlier from= line gave one."""
+    out = dict(earlier or {})
+    for k, v in local.items():
+        if k != "qmgr" or "qmgr" not in out or not v.endswith(EXPIRED):
+            out[k] = v
+    return out  # type: ignore[return-value]
+
+
 class PostfixParser(BaseParser):
     name = NAME
     description = "Postfix through syslog, maillog_file or the journal (all daemons)"
@@ -350,6 +390,7 @@ class PostfixParser(BaseParser):
         # unparsed, or ignored (counted in bulk where the loop drops it, one by one otherwise).
         daemons = state.daemon_cache
         queue = state.queue
+        split = state.split_range
         # Successful deliveries and smtpd's (dis)connect notes are most of a busy log: one C-level
         # pass drops them before the per-line work (they count as ignored).
         candidates = [(i, x) for i, x in enumerate(lines) if "status=sent " not in x and "connect from " not in x]
@@ -375,9 +416,10 @@ class PostfixParser(BaseParser):
                 if qid.isalnum() and not qid.islower() and (kind != "qmgr" or not line.endswith(EXPIRED)):
                     key = (line[host_start + 1:tag_start], qid)  # correlation is keyed by host and queue id
                     if kind == "removed":
-                        if queue.pop(key, None) is None and not (state.legacy and state.remove(key)) \
-                                and state.split_range:
-                            state.orphan_removed.add(key)
+                        if queue.pop(key, None) is None and state.legacy:
+                            state.remove(key)
+                        if split:
+                            state.removed.add(key)
                     else:
                         info = queue.get(key)
                         if info is None:
@@ -444,6 +486,8 @@ class PostfixParser(BaseParser):
             if kind == "removed":
                 if rest == "removed":
                     state.remove(key)
+                    if state.split_range:
+                        state.removed.add(key)
                 ctx.ignore()
                 return
             info = state.get(key)
@@ -498,8 +542,8 @@ class PostfixParser(BaseParser):
             smtp_stage=ex.get("smtp_stage"),
             diagnostic=ex.get("diagnostic") or text,
         )
-        row.update(correlated(info))
-        ctx.emit(row, p[0], line_no, line, key if state.split_range and _incomplete(info) else None)
+        _with_context(row, info)
+        self._emit(row, p, line_no, line, ctx, state, key, info, _with_context)
         if event == "deferred":
             info["last_deferral"] = row
 
@@ -510,37 +554,40 @@ class PostfixParser(BaseParser):
             p, "expired", "outbound",
             queue_id=key[1],
         )
-        row.update(_expired_detail(info.get("last_deferral")))
-        row.update(correlated(info))
-        pending = state.split_range and (_incomplete(info) or "last_deferral" not in info)
-        ctx.emit(row, p[0], line_no, line, key if pending else None)
+        _with_expiry(row, info)
+        self._emit(row, p, line_no, line, ctx, state, key, info, _with_expiry)
 
     # --- parallel ranges of one file (see logscan/pipeline.py) --------------------------------
+    @staticmethod
+    def _emit(row, p, line_no, line, ctx, state, key, info, apply) -> None:
+        """Emit a row `apply(row, info)` completed with its queue id's context. In a later range
+        (split_range) the row waits (Pending) unless the range holds all its context or removed
+        the queue id before it: resolve_pending applies the earlier ranges' context with this
+        range's own over it (`local`), which is what a sequential parse had at this line."""
+        if state.split_range and key not in state.removed and (
+                _incomplete(info) or (apply is _with_expiry and "last_deferral" not in info)):
+            ctx.emit(row, p[0], line_no, line, key, local=(apply, dict(info)))
+        else:
+            ctx.emit(row, p[0], line_no, line)
+
     def resolve_pending(self, pending: list[Pending], earlier: PostfixState) -> None:
         """Complete rows of a later range with the context the earlier ranges left in `earlier`."""
         for p in pending:
-            row = p.row
-            info = earlier.lookup(p.key)
-            if not info:
-                continue
-            fill = correlated(info)
-            if row["event"] == "expired" and not row.get("recipient"):
-                fill.update(_expired_detail(info.get("last_deferral")))
-                row["diagnostic"] = fill.pop("diagnostic")
-            for k, v in fill.items():
-                if row.get(k) is None:
-                    row[k] = v
+            apply, local = p.local
+            apply(p.row, _merged(earlier.lookup(p.key), local))
 
     def merge_state(self, into: PostfixState, later: PostfixState) -> None:
-        """Carry a later range's correlation state into the state of the ranges before it."""
-        for key in later.orphan_removed:
+        """Carry a later range's correlation state into the state of the ranges before it, as a
+        sequential parse of the later range would have changed it."""
+        for key in later.removed:
             into.remove(key)
         for key, info in later.queue.items():
             have = into.queue.get(key)
             if have is None:
-                into.get(key).update(info)
-            else:
-                have.update(info)
+                have = into.get(key)
+            if "qmgr" in have and info.get("qmgr", "").endswith(EXPIRED):
+                info = {k: v for k, v in info.items() if k != "qmgr"}  # _queued's setdefault
+            have.update(info)
         into.last_tls_row.update(later.last_tls_row)
 
     def _reject(self, rest, qid, p, line, line_no, ctx, state) -> None:
@@ -561,7 +608,6 @@ class PostfixParser(BaseParser):
             text = text[: e.start()]
         chost, cip, _ = host_ip_port(r.group("client"))
         code, enh = split_reply(text)
-        info = correlated(state.lookup((p[1], qid))) if qid else None
         row = _row(
             p, "rejected", "inbound",
             queue_id=qid,
@@ -575,10 +621,17 @@ class PostfixParser(BaseParser):
             smtp_stage=r.group("cmd"),
             diagnostic=text,
         )
-        if info:
-            for k in ("message_id", "size", "sasl_username"):
-                row[k] = info.get(k)
-        ctx.emit(row, p[0], line_no, line)
+        if qid:
+            self._with_lookup(row, p, line_no, line, ctx, state, qid, _with_reject_context)
+        else:
+            ctx.emit(row, p[0], line_no, line)
+
+    def _with_lookup(self, row, p, line_no, line, ctx, state, qid, apply) -> None:
+        """Emit a row of a line that does not make its queue id known (a rejection, a warning)."""
+        key = (p[1], qid)
+        info = state.lookup(key) or {}
+        apply(row, info)
+        self._emit(row, p, line_no, line, ctx, state, key, info, apply)
 
     def _check_reject(self, qid, rest, p, line, line_no, ctx, state) -> None:
         r = CHECK_REJECT.match(rest)
@@ -586,7 +639,6 @@ class PostfixParser(BaseParser):
         text = r.group("text")
         code, enh = split_reply(text)
         rcpt = r.group("rcpt")
-        info = correlated(state.lookup((p[1], qid)))
         row = _row(
             p, "rejected", "inbound",
             queue_id=qid,
@@ -599,10 +651,8 @@ class PostfixParser(BaseParser):
             enhanced_status=enh,
             smtp_stage="DATA",
             diagnostic=f"{r.group('what')} check: {text}",
-            message_id=info.get("message_id"),
-            sasl_username=info.get("sasl_username"),
         )
-        ctx.emit(row, p[0], line_no, line)
+        self._with_lookup(row, p, line_no, line, ctx, state, qid, _with_check_context)
 
     # --- lines without a queue id ----------------------------------------------------------
     def _unqueued(self, daemon, msg, p, line, line_no, ctx, state) -> None:
@@ -682,8 +732,7 @@ class PostfixParser(BaseParser):
                 smtp_stage="DATA",
                 diagnostic="queue file size limit exceeded (message_size_limit)",
             )
-            row.update(correlated(state.lookup((p[1], qid))))
-            ctx.emit(row, p[0], line_no, line)
+            self._with_lookup(row, p, line_no, line, ctx, state, qid, _with_context)
         elif text.startswith("SASL authentication failure: "):
             ctx.ignored("client SASL detail; the delivery's status= line is the failure")
         else:
