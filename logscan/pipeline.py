@@ -359,12 +359,16 @@ def _split_points(path: Path, parts: int, start: int, end: int) -> list[int]:
     points = [start]
     with open(path, "rb") as fh:
         for k in range(1, parts):
-            pos = _next_line_start(fh, start + (end - start) * k // parts, end)
-            if pos is not None:
-                pos = _past_copies(fh, pos, end)
+            pos = _cut_at(fh, start + (end - start) * k // parts, end)
             if pos is not None and points[-1] < pos < end:
                 points.append(pos)
     return points + [end]
+
+
+def _cut_at(fh, pos: int, end: int) -> int | None:
+    """Where a byte range may start at or after pos: a line start that is not a copy of its line."""
+    pos = _next_line_start(fh, pos, end)
+    return None if pos is None else _past_copies(fh, pos, end)
 
 
 def _past_copies(fh, pos: int, end: int) -> int | None:
@@ -522,7 +526,7 @@ def _shares(segments: list[_Segment], parts: int) -> list[list[_Segment]]:
         if seg.end is not None and size >= SPLIT_MIN_BYTES and cuts:
             with contextlib.suppress(OSError), open(seg.log.path, "rb") as fh:  # unreadable: one piece
                 for cut in cuts:
-                    p = _next_line_start(fh, seg.start + cut, seg.end)
+                    p = _cut_at(fh, seg.start + cut, seg.end)
                     if p is not None and points[-1] < p < seg.end:
                         points.append(p)
         if len(points) == 1:

@@ -4,7 +4,7 @@ Pending row of its range and is completed from the earlier ranges' state exactly
 parse filled it.
 
 Two cuts are checked, through the functions the runs use:
-- the local parallel parse (pipeline.parse_file with workers > 1: _split_points, _parse_range,
+- the local parallel parse (pipeline.parse_files with workers > 1: _shares, _parse_share,
   resolve_pending, merge_state), with every plain file cut into ranges of a few KiB. Only the
   process pool is replaced by one that runs each range here (its results pickled as a pool's are);
 - the Dask engine (distributed.scan), which also cuts at every file: each rotated file's first range
@@ -50,8 +50,9 @@ class _HerePool:
     """ProcessPoolExecutor's place in pipeline.parse_file: each range parsed here when submitted,
     its result pickled and read back as a worker process hands it."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        pass
+    def __init__(self, *args, initargs=(), **kwargs) -> None:
+        _parent, engine, slots = initargs  # what pipeline._worker_init gives a worker at fork
+        pipeline._WORKER.update(engine=engine, slots=slots)
 
     def __enter__(self):
         return self
@@ -92,12 +93,13 @@ class _HereClient:
 
 def local_split(paths: list[Path], range_bytes: int, monkeypatch) -> pipeline.ScanResult:
     """The local parallel parse, every plain file of a splittable format cut every range_bytes."""
-    split_points = pipeline._split_points
+    shares = pipeline._shares
     with monkeypatch.context() as m:
+        m.setenv("LOGSCAN_ENGINE", "python")  # the split is the Python reference's
         m.setattr(pipeline, "SPLIT_MIN_BYTES", 1)
         m.setattr(pipeline, "ProcessPoolExecutor", _HerePool)
-        m.setattr(pipeline, "_split_points", lambda path, parts, start, end: split_points(
-            path, max(2, math.ceil((end - start) / range_bytes)), start, end))
+        m.setattr(pipeline, "_shares", lambda segments, parts: shares(segments, max(2, math.ceil(
+            sum(pipeline._input_bytes(s) for s in segments) / range_bytes))))
         return scan([str(p) for p in paths], ScanOptions(workers=2, **OPTS))
 
 
